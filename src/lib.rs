@@ -1,9 +1,20 @@
 //! masked-ssr: random-matrix theory of masked self-supervised regression.
 //!
 //! Data flows one way: spec -> model -> theory / simulation -> table -> figure.
+pub mod data;
 pub mod error;
+pub mod figures;
+pub mod cli;
 pub mod model;
+pub mod optimize;
+pub mod plotting;
+pub mod progress;
+pub mod realdata;
+pub mod resources;
 pub mod rootfind;
+pub mod simulation;
 pub mod solver;
+pub mod spec;
+pub mod table;
 
 pub use error::{Error, Result};

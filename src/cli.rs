@@ -1,0 +1,251 @@
+//! Command-line interface: parses flags into specs, runs them, prints text / JSON / CSV.
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::simulation::{simulate_errors, SimConfig, SimErrors};
+use crate::solver::{errors_sweep, Errors};
+use crate::spec::{parse_grid, ModelSpec};
+use crate::table::{write_text, Table};
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "mssr", version, about = "Exact theory and simulation of masked self-supervised regression (SSR)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How Σ is described (one of these; default isotropic noise 1:1).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// Diagonal noise atoms VAR:WEIGHT,... (weights sum to 1), e.g. 0.5:0.5,2:0.5
+    #[arg(long, value_name = "VAR:WEIGHT,...")]
+    noise: Option<String>,
+    /// Stationary AR(1)/Toeplitz correlation Σ_ij = RHO^|i-j| (d -> infinity limit)
+    #[arg(long, value_name = "RHO", allow_negative_numbers = true)]
+    ar1: Option<f64>,
+    /// Dense covariance matrix, CSV without header
+    #[arg(long, value_name = "FILE")]
+    cov: Option<PathBuf>,
+    /// Real data set, CSV with header: centered, constant columns dropped, scaled to tr(Σ)/d = 1
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Columns of --data to drop (e.g. labels)
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    drop_columns: Vec<String>,
+}
+
+impl ModelArgs {
+    fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            noise: self.noise.clone(),
+            ar1: self.ar1,
+            cov: self.cov.clone(),
+            data: self.data.clone(),
+            drop_columns: self.drop_columns.clone(),
+        }
+    }
+}
+
+/// Output options shared by every command that prints numbers.
+#[derive(Args, Debug, Clone, Default)]
+struct OutArgs {
+    /// Print JSON instead of a text table
+    #[arg(long)]
+    json: bool,
+    /// Also write the rows as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// No progress messages on stderr
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Theory: training / generalization error of SSR (eqs. (4)-(7))
+    Errors {
+        /// Sample ratio n/d: a value, a list a,b,c or a range start:stop:count[:log]
+        #[arg(long)]
+        alpha: String,
+        /// Ridge penalty: a value, list or range
+        #[arg(long)]
+        lambda: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Monte Carlo at finite d: Gaussian samples, A-hat by eq. (1), errors (2)-(3) exactly
+    Simulate {
+        /// Dimension d (dense models use their own)
+        #[arg(long, default_value_t = 500)]
+        d: usize,
+        /// Sample ratio n/d: a value or list
+        #[arg(long)]
+        alpha: String,
+        /// Ridge penalty: a value, list or range (all on the same samples)
+        #[arg(long)]
+        lambda: String,
+        /// Independent trials (run in parallel)
+        #[arg(long, default_value_t = 10)]
+        trials: usize,
+        /// Random seed (same seed -> same numbers)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Learning curve of a real data set: theory from its covariance vs SSR on subsamples
+    LearningCurve(crate::figures::LearningCurveArgs),
+    /// Render every figure of the gallery from the specs in plots/
+    Figures(crate::figures::FiguresArgs),
+    /// Render one figure from a spec file (TOML)
+    Figure(crate::figures::FigureArgs),
+}
+
+/// Runs the CLI on `args`; returns the process exit code (2 for bad input).
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            if code == 2 {
+                // one line: clap's first line holds the problem
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("invalid arguments");
+                eprintln!("{first} (see mssr --help)");
+            } else {
+                let _ = e.print();
+            }
+            return code;
+        }
+    };
+    match dispatch(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("mssr: {}", e.to_string().replace('\n', " "));
+            if e.is_input() {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Errors { alpha, lambda, model, out } => {
+            let pop = model.spec().build()?;
+            let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
+            let rows = errors_sweep(&pop, &points)?;
+            emit_errors(&rows, &out)
+        }
+        Command::Simulate { d, alpha, lambda, trials, seed, model, out } => {
+            let pop = model.spec().build()?;
+            let alphas = parse_grid("--alpha", &alpha)?;
+            let lambdas = parse_grid("--lambda", &lambda)?;
+            let cfg = SimConfig { d, trials, seed };
+            let progress = Progress::new("simulate: trials", trials * alphas.len(), out.quiet);
+            let mut rows = Vec::new();
+            for &a in &alphas {
+                rows.extend(simulate_errors(&pop, a, &lambdas, cfg, &progress)?);
+            }
+            emit_sim(&rows, &out)
+        }
+        Command::LearningCurve(a) => crate::figures::learning_curve_cmd(&a),
+        Command::Figures(a) => crate::figures::figures_cmd(&a),
+        Command::Figure(a) => crate::figures::figure_cmd(&a),
+    }
+}
+
+/// All (alpha, lambda) pairs, lambda fastest.
+fn grid_points(alphas: &[f64], lambdas: &[f64]) -> Vec<(f64, f64)> {
+    alphas.iter().flat_map(|&a| lambdas.iter().map(move |&l| (a, l))).collect()
+}
+
+/// Prints a single JSON object for one row, an array for several.
+fn print_json(mut values: Vec<serde_json::Value>) {
+    let v = if values.len() == 1 { values.pop().unwrap() } else { serde_json::Value::Array(values) };
+    println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
+}
+
+fn emit_errors(rows: &[Errors], out: &OutArgs) -> Result<()> {
+    let mut t = Table::new(&["alpha", "lambda", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"]);
+    for r in rows {
+        t.push(vec![r.alpha, r.lambda, r.delta, r.train_error, r.gen_error, r.bayes_error, r.residual, r.iterations as f64]);
+    }
+    if let Some(path) = &out.csv {
+        write_text(path, &t.to_csv())?;
+    }
+    if out.json {
+        print_json(rows.iter().map(|r| serde_json::to_value(r).expect("serializable")).collect());
+    } else {
+        print_text(&t);
+    }
+    Ok(())
+}
+
+fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
+    let mut t = Table::new(&[
+        "alpha", "lambda", "d", "n", "trials", "delta", "delta_se", "train_error", "train_error_se", "gen_error",
+        "gen_error_se", "bayes_error",
+    ]);
+    for r in rows {
+        t.push(vec![
+            r.alpha,
+            r.lambda,
+            r.d as f64,
+            r.n as f64,
+            r.trials as f64,
+            r.delta.mean,
+            r.delta.se,
+            r.train_error.mean,
+            r.train_error.se,
+            r.gen_error.mean,
+            r.gen_error.se,
+            r.bayes_error.mean,
+        ]);
+    }
+    if let Some(path) = &out.csv {
+        write_text(path, &t.to_csv())?;
+    }
+    if out.json {
+        print_json(rows.iter().map(|r| serde_json::to_value(r).expect("serializable")).collect());
+    } else {
+        print_text(&t);
+    }
+    Ok(())
+}
+
+/// Aligned text table on stdout.
+pub fn print_text(t: &Table) {
+    let cells: Vec<Vec<String>> =
+        t.rows.iter().map(|r| r.iter().map(|&x| fmt_cell(x)).collect()).collect();
+    let width: Vec<usize> = (0..t.columns.len())
+        .map(|j| cells.iter().map(|r| r[j].len()).chain([t.columns[j].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |v: Vec<&str>| v.iter().zip(&width).map(|(s, w)| format!("{s:>w$}")).collect::<Vec<_>>().join("  ");
+    println!("{}", line(t.columns.iter().map(|s| s.as_str()).collect()));
+    for r in &cells {
+        println!("{}", line(r.iter().map(|s| s.as_str()).collect()));
+    }
+}
+
+
+/// A table cell for humans: integers plain, tiny or huge numbers in scientific notation.
+fn fmt_cell(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else if x.fract() == 0.0 && x.abs() < 1e12 {
+        format!("{x:.0}")
+    } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.6}")
+    }
+}

@@ -1,0 +1,474 @@
+//! Figure specs (TOML files in plots/) -> tables (theory + simulation) -> PNG + CSV.
+//!
+//! Kinds: `errors-vs-alpha`, `errors-vs-lambda`, `learning-curve`. Each spec names the model,
+//! the theory grid and the simulation sizes; see plots/README.md.
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::optimize::optimal_lambda;
+use crate::plotting::{render, Figure, Panel, Series, Style};
+use crate::progress::Progress;
+use crate::realdata::{digits, learning_curve};
+use crate::simulation::{simulate_errors, SimConfig};
+use crate::solver::errors_sweep;
+use crate::spec::{parse_grid, ModelSpec};
+use crate::table::{write_text, Table};
+use clap::Args;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The gallery shipped with the binary: (file name, spec text) of plots/*.toml.
+pub const BUILTIN_SPECS: &[(&str, &str)] = &[
+    ("errors_isotropic.toml", include_str!("../plots/errors_isotropic.toml")),
+    ("errors_ar1.toml", include_str!("../plots/errors_ar1.toml")),
+    ("gen_vs_lambda.toml", include_str!("../plots/gen_vs_lambda.toml")),
+    ("learning_curve_digits.toml", include_str!("../plots/learning_curve_digits.toml")),
+];
+
+/// What a figure shows.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// E_gen and E_train against alpha, one curve per lambda, Bayes limit, simulation markers.
+    ErrorsVsAlpha,
+    /// E_gen against lambda at fixed alphas, optimal lambda marked, simulation markers.
+    ErrorsVsLambda,
+    /// Real data: theory learning curve vs SSR on subsamples scored on held-out rows.
+    LearningCurve,
+}
+
+/// Simulation sizes of a figure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSpec {
+    /// Dimension d (ignored for dense models, which have their own).
+    #[serde(default = "default_d")]
+    pub d: usize,
+    #[serde(default = "default_trials")]
+    pub trials: usize,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Grid of the simulated points (alpha for errors-vs-alpha, lambda for errors-vs-lambda).
+    #[serde(default)]
+    pub points: String,
+}
+
+fn default_d() -> usize {
+    300
+}
+fn default_trials() -> usize {
+    4
+}
+fn default_seed() -> u64 {
+    1
+}
+
+/// One figure spec (a TOML file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureSpec {
+    pub kind: Kind,
+    /// Title; a default naming the model and parameters is used when absent.
+    pub title: Option<String>,
+    #[serde(default)]
+    pub model: ModelSpec,
+    /// Theory grid of alpha (a value, list or range); for errors-vs-lambda the fixed alphas.
+    pub alpha: Option<String>,
+    /// Lambdas: list of curves (errors-vs-alpha), theory grid (errors-vs-lambda), value (learning-curve).
+    pub lambda: Option<String>,
+    /// Upper limit of the error axis (clips the interpolation peak near alpha = 1).
+    pub y_max: Option<f64>,
+    /// Logarithmic error axis.
+    #[serde(default)]
+    pub y_log: bool,
+    /// Subsample sizes n (learning-curve).
+    pub n: Option<String>,
+    pub simulation: Option<SimSpec>,
+}
+
+impl FigureSpec {
+    /// Parses a spec from TOML text; `name` is used in error messages.
+    pub fn parse(text: &str, name: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| Error::input(format!("{name}: {}", e.to_string().replace('\n', " "))))
+    }
+
+    fn need<'a>(&self, v: &'a Option<String>, key: &str, name: &str) -> Result<&'a str> {
+        v.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))
+    }
+}
+
+/// The computed content of a figure: the picture and the tables behind it.
+pub struct Rendered {
+    pub figure: Figure,
+    pub tables: Vec<(String, Table)>,
+}
+
+/// Computes a figure from its spec (theory and simulation), without writing anything.
+/// `base` resolves relative file paths in the spec.
+pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<Rendered> {
+    let mut model = spec.model.clone();
+    for p in [&mut model.cov, &mut model.data].into_iter().flatten() {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    }
+    match spec.kind {
+        Kind::ErrorsVsAlpha => errors_vs_alpha(spec, &model, name, quiet),
+        Kind::ErrorsVsLambda => errors_vs_lambda(spec, &model, name, quiet),
+        Kind::LearningCurve => learning_curve_figure(spec, &model, name, quiet),
+    }
+}
+
+fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
+    spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
+}
+
+fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
+    let pop = model.build()?;
+    let alphas = parse_grid("alpha", spec.need(&spec.alpha, "alpha", name)?)?;
+    let lambdas = parse_grid("lambda", spec.need(&spec.lambda, "lambda", name)?)?;
+    let sim = sim_of(spec, name)?;
+    let sim_alphas = parse_grid("simulation.points", &sim.points)?;
+    let mut theory = Table::new(&["lambda", "alpha", "train_error", "gen_error", "bayes_error"]);
+    for &l in &lambdas {
+        let pts: Vec<(f64, f64)> = alphas.iter().map(|&a| (a, l)).collect();
+        for e in errors_sweep(&pop, &pts)? {
+            theory.push(vec![l, e.alpha, e.train_error, e.gen_error, e.bayes_error]);
+        }
+    }
+    let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * sim_alphas.len(), quiet);
+    let cfg = SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed };
+    let mut simt = Table::new(&["lambda", "alpha", "d", "train_error", "train_se", "gen_error", "gen_se"]);
+    let mut d_used = sim.d;
+    for &a in &sim_alphas {
+        for r in simulate_errors(&pop, a, &lambdas, cfg, &progress)? {
+            d_used = r.d;
+            simt.push(vec![r.lambda, a, r.d as f64, r.train_error.mean, r.train_error.se, r.gen_error.mean, r.gen_error.se]);
+        }
+    }
+    let bayes = pop.bayes_error();
+    let panel = |key: &str, se: &str, ylab: &str, title: &str, with_bayes: bool| {
+        let mut series = Vec::new();
+        for (i, &l) in lambdas.iter().enumerate() {
+            let rows: Vec<&Vec<f64>> = theory.rows.iter().filter(|r| r[0] == l).collect();
+            let k = theory.col(key);
+            series.push(line(Some(format!("theory λ = {l}")), i, rows.iter().map(|r| r[1]).collect(), rows.iter().map(|r| r[k]).collect()));
+            let srows: Vec<&Vec<f64>> = simt.rows.iter().filter(|r| r[0] == l).collect();
+            let (k, ks) = (simt.col(key), simt.col(se));
+            series.push(Series {
+                label: if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None },
+                color: i,
+                style: Style::ErrorBars,
+                x: srows.iter().map(|r| r[1]).collect(),
+                y: srows.iter().map(|r| r[k]).collect(),
+                y2: srows.iter().map(|r| r[ks]).collect(),
+            });
+        }
+        if with_bayes {
+            series.push(Series { label: Some(format!("Bayes limit {bayes:.3}")), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] });
+        }
+        Panel {
+            title: title.into(),
+            x_label: "α = n/d".into(),
+            y_label: ylab.into(),
+            y_log: spec.y_log,
+            y_range: spec.y_max.map(|m| (if spec.y_log { 1e-2 } else { 0.0 }, m)),
+            series,
+            ..Default::default()
+        }
+    };
+    let title = spec.title.clone().unwrap_or_else(|| format!("SSR errors, {}", pop.label));
+    Ok(Rendered {
+        figure: Figure {
+            title,
+            panels: vec![
+                panel("gen_error", "gen_se", "E_gen", "generalization error", true),
+                panel("train_error", "train_se", "E_train", "training error", false),
+            ],
+            width: 1400,
+            height: 600,
+        },
+        tables: vec![("theory".into(), theory), ("simulation".into(), simt)],
+    })
+}
+
+fn line(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>) -> Series {
+    Series { label, color, style: Style::Line, x, y, y2: vec![] }
+}
+
+fn errors_vs_lambda(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
+    let pop = model.build()?;
+    let alphas = parse_grid("alpha", spec.need(&spec.alpha, "alpha", name)?)?;
+    let lambdas = parse_grid("lambda", spec.need(&spec.lambda, "lambda", name)?)?;
+    let sim = sim_of(spec, name)?;
+    let sim_lambdas = parse_grid("simulation.points", &sim.points)?;
+    let (lo, hi) = (lambdas[0], *lambdas.last().expect("non-empty"));
+    let mut theory = Table::new(&["alpha", "lambda", "gen_error", "train_error"]);
+    let mut optimum = Table::new(&["alpha", "lambda_opt", "gen_error_opt"]);
+    let mut simt = Table::new(&["alpha", "lambda", "d", "gen_error", "gen_se"]);
+    let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * alphas.len(), quiet);
+    let cfg = SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed };
+    let mut series = Vec::new();
+    let mut d_used = sim.d;
+    for (i, &a) in alphas.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = lambdas.iter().map(|&l| (a, l)).collect();
+        let rows = errors_sweep(&pop, &pts)?;
+        for e in &rows {
+            theory.push(vec![a, e.lambda, e.gen_error, e.train_error]);
+        }
+        let (lopt, gopt) = optimal_lambda(&pop, a, lo, hi)?;
+        optimum.push(vec![a, lopt, gopt]);
+        let sims = simulate_errors(&pop, a, &sim_lambdas, cfg, &progress)?;
+        for r in &sims {
+            d_used = r.d;
+            simt.push(vec![a, r.lambda, r.d as f64, r.gen_error.mean, r.gen_error.se]);
+        }
+        series.push(line(Some(format!("theory α = {a}")), i, lambdas.clone(), rows.iter().map(|e| e.gen_error).collect()));
+        series.push(Series {
+            label: if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None },
+            color: i,
+            style: Style::ErrorBars,
+            x: sims.iter().map(|r| r.lambda).collect(),
+            y: sims.iter().map(|r| r.gen_error.mean).collect(),
+            y2: sims.iter().map(|r| r.gen_error.se).collect(),
+        });
+        series.push(Series { label: Some(format!("optimal λ* = {lopt:.3}")), color: i, style: Style::VLines, x: vec![lopt], y: vec![], y2: vec![] });
+    }
+    let bayes = pop.bayes_error();
+    series.push(Series { label: Some(format!("Bayes limit {bayes:.3}")), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] });
+    let title = spec.title.clone().unwrap_or_else(|| format!("SSR generalization error against λ, {}", pop.label));
+    Ok(Rendered {
+        figure: Figure {
+            title,
+            panels: vec![Panel {
+                title: "E_gen(λ); dashed: optimal λ (argmin, Brent)".into(),
+                x_label: "ridge penalty λ".into(),
+                y_label: "E_gen".into(),
+                x_log: true,
+                y_log: spec.y_log,
+                y_range: spec.y_max.map(|m| (0.0, m)),
+                series,
+                ..Default::default()
+            }],
+            width: 900,
+            height: 640,
+        },
+        tables: vec![("theory".into(), theory), ("optimum".into(), optimum), ("simulation".into(), simt)],
+    })
+}
+
+fn learning_curve_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
+    let (ds, label) = match &model.data {
+        Some(p) => (Dataset::load(p, &model.drop_columns)?, p.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()),
+        None => (digits()?, "8x8 digits".to_string()),
+    };
+    let lambda = parse_grid("lambda", spec.lambda.as_deref().unwrap_or("0.1"))?[0];
+    let ns: Vec<usize> = parse_grid("n", spec.need(&spec.n, "n", name)?)?.iter().map(|x| x.round() as usize).collect();
+    let sim = sim_of(spec, name)?;
+    let progress = Progress::new(format!("{name}: subsample fits"), sim.trials * ns.len(), quiet);
+    let t = learning_curve(&ds, &ns, lambda, sim.trials, sim.seed, &progress)?;
+    let d = ds.x.ncols();
+    let (a, th, ex, se) = (t.column("alpha"), t.column("theory_gen_error"), t.column("experiment_gen_error"), t.column("experiment_se"));
+    let bayes = t.column("bayes_error")[0];
+    let title = spec.title.clone().unwrap_or_else(|| {
+        format!("Learning curve, {label} (d = {d}, N = {}), λ = {lambda}", ds.x.nrows())
+    });
+    let series = vec![
+        line(Some("theory (Σ = covariance of the full data set)".into()), 0, a.clone(), th),
+        Series {
+            label: Some(format!("SSR on subsamples, held-out error ({} trials, ± s.e.)", sim.trials)),
+            color: 1,
+            style: Style::ErrorBars,
+            x: a,
+            y: ex,
+            y2: se,
+        },
+        Series { label: Some(format!("Bayes limit {bayes:.3}")), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] },
+    ];
+    Ok(Rendered {
+        figure: Figure {
+            title,
+            panels: vec![Panel {
+                title: "gap: finite d and Σ estimated from the same data".into(),
+                x_label: "α = n/d".into(),
+                y_label: "E_gen (per coordinate)".into(),
+                x_log: true,
+                series,
+                ..Default::default()
+            }],
+            width: 900,
+            height: 640,
+        },
+        tables: vec![("data".into(), t)],
+    })
+}
+
+/// Writes `<out>/<name>.png` and one `<out>/<name>_<table>.csv` per table (atomically).
+pub fn write(r: &Rendered, out: &Path, name: &str) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (suffix, t) in &r.tables {
+        let p = out.join(format!("{name}_{suffix}.csv"));
+        write_text(&p, &t.to_csv())?;
+        written.push(p);
+    }
+    let png = out.join(format!("{name}.png"));
+    render(&r.figure, &png)?;
+    written.push(png);
+    Ok(written)
+}
+
+/// `mssr figures`
+#[derive(Args, Debug, Clone)]
+pub struct FiguresArgs {
+    /// Output directory
+    #[arg(long, default_value = "plots")]
+    out: PathBuf,
+    /// Render the specs in this directory (*.toml) instead of the built-in gallery
+    #[arg(long)]
+    specs: Option<PathBuf>,
+    /// No progress messages
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `mssr figure SPEC`
+#[derive(Args, Debug, Clone)]
+pub struct FigureArgs {
+    /// Figure spec (TOML)
+    spec: PathBuf,
+    /// Output directory
+    #[arg(long, default_value = "plots")]
+    out: PathBuf,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `mssr learning-curve`
+#[derive(Args, Debug, Clone)]
+pub struct LearningCurveArgs {
+    /// Data set CSV with header (default: built-in 8x8 digits)
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Columns to drop (default for the built-in digits: label)
+    #[arg(long, value_delimiter = ',')]
+    drop_columns: Vec<String>,
+    #[arg(long, default_value_t = 0.1)]
+    lambda: f64,
+    /// Subsample sizes n: list or range start:stop:count[:log]
+    #[arg(long, default_value = "40:600:8:log")]
+    n: String,
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory for learning_curve.csv and learning_curve.png
+    #[arg(long, default_value = "plots")]
+    out: PathBuf,
+    /// Print the table as JSON
+    #[arg(long)]
+    json: bool,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn check_out_dir(out: &Path) -> Result<()> {
+    if !out.is_dir() {
+        return Err(Error::Io {
+            path: out.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "output directory does not exist"),
+        });
+    }
+    Ok(())
+}
+
+/// Runs `mssr learning-curve`.
+pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
+    check_out_dir(&a.out)?;
+    crate::error::finite("lambda", a.lambda)?;
+    if a.lambda < 0.0 {
+        return Err(Error::input(format!("lambda must be non-negative, got {}", a.lambda)));
+    }
+    let spec = FigureSpec {
+        kind: Kind::LearningCurve,
+        title: None,
+        model: ModelSpec { data: a.data.clone(), drop_columns: a.drop_columns.clone(), ..Default::default() },
+        alpha: None,
+        lambda: Some(a.lambda.to_string()),
+        y_max: None,
+        y_log: false,
+        n: Some(a.n.clone()),
+        simulation: Some(SimSpec { d: 0, trials: a.trials, seed: a.seed, points: String::new() }),
+    };
+    let r = build(&spec, "learning_curve", Path::new("."), a.quiet)?;
+    let files = write(&r, &a.out, "learning_curve")?;
+    let t = &r.tables[0].1;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&t.to_json()).expect("serializable"));
+    } else {
+        crate::cli::print_text(t);
+    }
+    if !a.quiet {
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    Ok(())
+}
+
+/// Renders one spec file into `out`.
+pub fn figure_cmd(a: &FigureArgs) -> Result<()> {
+    check_out_dir(&a.out)?;
+    let text = std::fs::read_to_string(&a.spec).map_err(|e| Error::Io { path: a.spec.display().to_string(), source: e })?;
+    let name = a.spec.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "figure".into());
+    let spec = FigureSpec::parse(&text, &a.spec.display().to_string())?;
+    let base = a.spec.parent().map(Path::to_path_buf).unwrap_or_default();
+    let r = build(&spec, &name, &base, a.quiet)?;
+    for f in write(&r, &a.out, &name)? {
+        eprintln!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+/// Renders the whole gallery (built-in specs, or the *.toml of `--specs`).
+pub fn figures_cmd(a: &FiguresArgs) -> Result<()> {
+    check_out_dir(&a.out)?;
+    let specs: Vec<(String, String, PathBuf)> = match &a.specs {
+        None => BUILTIN_SPECS.iter().map(|(n, t)| (n.to_string(), t.to_string(), PathBuf::from("plots"))).collect(),
+        Some(dir) => {
+            let mut v = Vec::new();
+            let rd = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+            for entry in rd.flatten() {
+                let p = entry.path();
+                if p.extension().is_some_and(|e| e == "toml") {
+                    let t = std::fs::read_to_string(&p).map_err(|e| Error::Io { path: p.display().to_string(), source: e })?;
+                    v.push((p.file_name().unwrap().to_string_lossy().to_string(), t, dir.clone()));
+                }
+            }
+            v.sort();
+            if v.is_empty() {
+                return Err(Error::input(format!("{}: no *.toml figure specs", dir.display())));
+            }
+            v
+        }
+    };
+    // parse every spec before computing anything: a typo fails fast
+    let parsed: Vec<(String, FigureSpec, PathBuf)> = specs
+        .into_iter()
+        .map(|(file, text, base)| {
+            let spec = FigureSpec::parse(&text, &file)?;
+            Ok((file.trim_end_matches(".toml").to_string(), spec, base))
+        })
+        .collect::<Result<_>>()?;
+    let total = parsed.len();
+    for (i, (name, spec, base)) in parsed.iter().enumerate() {
+        let t0 = std::time::Instant::now();
+        if !a.quiet {
+            eprintln!("[{}/{total}] {name} ...", i + 1);
+        }
+        let r = build(spec, name, base, a.quiet)?;
+        let files = write(&r, &a.out, name)?;
+        if !a.quiet {
+            eprintln!("[{}/{total}] {name}: {} files in {:.1} s", i + 1, files.len(), t0.elapsed().as_secs_f64());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Finite-size Monte Carlo: Gaussian samples with covariance Σ, A-hat by the closed form (1),
+//! errors (2)-(3) computed exactly from R = (S + lambda I)^{-1} (theory/README.md section 1).
+use crate::error::{Error, Result};
+use crate::model::{Population, Sampler};
+use crate::progress::Progress;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par, Side};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Σ realized at a finite dimension d, as simulation needs it.
+#[derive(Debug, Clone)]
+pub enum SigmaAtD {
+    /// Diagonal variances, one per coordinate (atoms laid out in contiguous blocks).
+    Diagonal(Vec<f64>),
+    /// Toeplitz rho^|i-j| of size d, with its O(d) AR(1) recursion as square root.
+    Ar1 { rho: f64, d: usize },
+    /// Dense covariance and a square root L (Σ = L L^T).
+    Dense { cov: Mat<f64>, root: Mat<f64> },
+}
+
+/// Number of coordinates per atom at dimension d (largest-remainder rounding, sums to d).
+pub fn atom_counts(weight: &[f64], d: usize) -> Vec<usize> {
+    let raw: Vec<f64> = weight.iter().map(|w| w * d as f64).collect();
+    let mut counts: Vec<usize> = raw.iter().map(|x| x.floor() as usize).collect();
+    let mut rest = d - counts.iter().sum::<usize>();
+    let mut order: Vec<usize> = (0..weight.len()).collect();
+    order.sort_by(|&a, &b| (raw[b] - raw[b].floor()).total_cmp(&(raw[a] - raw[a].floor())).then(a.cmp(&b)));
+    for &i in order.iter().cycle() {
+        if rest == 0 {
+            break;
+        }
+        counts[i] += 1;
+        rest -= 1;
+    }
+    counts
+}
+
+impl SigmaAtD {
+    /// Realizes the population at dimension d (dense models keep their own d).
+    pub fn new(pop: &Population, d: usize) -> Result<Self> {
+        match &pop.sampler {
+            Sampler::Atoms { psi, weight } => {
+                let counts = atom_counts(weight, d);
+                let diag = psi.iter().zip(&counts).flat_map(|(&p, &c)| std::iter::repeat_n(p, c)).collect();
+                Ok(SigmaAtD::Diagonal(diag))
+            }
+            Sampler::Ar1 { rho } => Ok(SigmaAtD::Ar1 { rho: *rho, d }),
+            Sampler::Dense { cov } => {
+                if cov.nrows() != d {
+                    return Err(Error::input(format!(
+                        "this covariance has its own dimension d = {}, got --d {d}",
+                        cov.nrows()
+                    )));
+                }
+                let evd = cov
+                    .self_adjoint_eigen(Side::Lower)
+                    .map_err(|e| Error::Numerical(format!("eigendecomposition: {e:?}")))?;
+                let (u, s) = (evd.U(), evd.S().column_vector());
+                let root = Mat::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
+                Ok(SigmaAtD::Dense { cov: cov.clone(), root })
+            }
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        match self {
+            SigmaAtD::Diagonal(v) => v.len(),
+            SigmaAtD::Ar1 { d, .. } => *d,
+            SigmaAtD::Dense { cov, .. } => cov.nrows(),
+        }
+    }
+
+    /// n rows x ~ N(0, Σ): X = Z L^T with Z standard Gaussian.
+    pub fn sample(&self, n: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
+        let d = self.dim();
+        let mut z = Mat::<f64>::zeros(n, d);
+        for j in 0..d {
+            for x in z.col_as_slice_mut(j) {
+                *x = StandardNormal.sample(rng);
+            }
+        }
+        match self {
+            SigmaAtD::Diagonal(psi) => {
+                for (j, &p) in psi.iter().enumerate() {
+                    let s = p.sqrt();
+                    z.col_as_slice_mut(j).iter_mut().for_each(|x| *x *= s);
+                }
+                z
+            }
+            SigmaAtD::Ar1 { rho, .. } => {
+                // x_1 = z_1, x_t = rho x_{t-1} + sqrt(1-rho^2) z_t, column by column
+                let s = (1.0 - rho * rho).sqrt();
+                for j in 1..d {
+                    for i in 0..n {
+                        z[(i, j)] = rho * z[(i, j - 1)] + s * z[(i, j)];
+                    }
+                }
+                z
+            }
+            SigmaAtD::Dense { root, .. } => {
+                let mut x = Mat::<f64>::zeros(n, d);
+                matmul(&mut x, Accum::Replace, &z, root.transpose(), 1.0, Par::Seq);
+                x
+            }
+        }
+    }
+
+    /// Diagonal of R Σ R for symmetric R, and tr(Σ R).
+    pub fn r_sigma_r_diag(&self, r: MatRef<'_, f64>) -> (Vec<f64>, f64) {
+        let d = self.dim();
+        match self {
+            SigmaAtD::Diagonal(psi) => {
+                let mut out = vec![0.0; d];
+                for j in 0..d {
+                    let col = r.col(j);
+                    for k in 0..d {
+                        out[k] += col[k] * col[k] * psi[j];
+                    }
+                }
+                let tr = (0..d).map(|k| psi[k] * r[(k, k)]).sum();
+                (out, tr)
+            }
+            SigmaAtD::Ar1 { rho, .. } => {
+                // (R Σ)_{kj} via the Toeplitz structure: row k of R times Σ, O(d) per row with
+                // forward and backward geometric sums; [RΣR]_kk = sum_j (RΣ)_kj R_kj.
+                let mut out = vec![0.0; d];
+                let mut tr = 0.0;
+                let mut fwd = vec![0.0; d];
+                for k in 0..d {
+                    let row = r.col(k); // R symmetric: column k = row k
+                    let mut acc = 0.0;
+                    for j in 0..d {
+                        acc = rho * acc + row[j];
+                        fwd[j] = acc; // sum_{i<=j} row_i rho^{j-i}
+                    }
+                    let mut back = 0.0; // sum_{i>j} row_i rho^{i-j}
+                    let mut s = 0.0;
+                    for j in (0..d).rev() {
+                        let rs = fwd[j] + back; // (row Σ)_j
+                        s += rs * row[j];
+                        if j == k {
+                            tr += rs;
+                        }
+                        back = rho * (back + row[j]);
+                    }
+                    out[k] = s;
+                }
+                (out, tr)
+            }
+            SigmaAtD::Dense { cov, root } => {
+                let mut g = Mat::<f64>::zeros(d, d);
+                matmul(&mut g, Accum::Replace, r, root, 1.0, Par::Seq);
+                let mut out = vec![0.0; d];
+                for j in 0..d {
+                    let col = g.col(j);
+                    for k in 0..d {
+                        out[k] += col[k] * col[k];
+                    }
+                }
+                let mut tr = 0.0;
+                for j in 0..d {
+                    let (c, rc) = (cov.col(j), r.col(j));
+                    for k in 0..d {
+                        tr += c[k] * rc[k];
+                    }
+                }
+                (out, tr)
+            }
+        }
+    }
+
+    /// Finite-d Bayes error (1/d) sum_k 1/(Σ^{-1})_kk.
+    pub fn bayes_error(&self) -> f64 {
+        match self {
+            SigmaAtD::Diagonal(psi) => psi.iter().sum::<f64>() / psi.len() as f64,
+            SigmaAtD::Ar1 { rho, d } => {
+                // Σ^{-1} is tridiagonal: diagonal 1/(1-rho^2) at both ends, (1+rho^2)/(1-rho^2) inside.
+                let (d, r2) = (*d as f64, rho * rho);
+                if d < 2.0 {
+                    return 1.0;
+                }
+                (2.0 * (1.0 - r2) + (d - 2.0) * (1.0 - r2) / (1.0 + r2)) / d
+            }
+            SigmaAtD::Dense { cov, .. } => {
+                let d = cov.nrows();
+                match cov.llt(Side::Lower) {
+                    Ok(llt) => {
+                        let inv = faer::linalg::solvers::DenseSolveCore::inverse(&llt);
+                        (0..d).map(|k| 1.0 / inv[(k, k)]).sum::<f64>() / d as f64
+                    }
+                    Err(_) => 0.0,
+                }
+            }
+        }
+    }
+}
+
+/// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
+pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut s = Mat::<f64>::zeros(d, d);
+    matmul(&mut s, Accum::Replace, x.transpose(), x, 1.0 / n as f64, par);
+    for k in 0..d {
+        s[(k, k)] += lambda;
+    }
+    let llt = s
+        .llt(Side::Lower)
+        .map_err(|_| Error::Numerical(format!("S + lambda I is singular (n = {n}, d = {d}, lambda = {lambda})")))?;
+    let r = faer::linalg::solvers::DenseSolveCore::inverse(&llt);
+    // E_train = (1/d) sum_k (R_kk - lambda (R^2)_kk) / R_kk^2 ; (R^2)_kk = |R_k|^2 (R symmetric)
+    let mut train = 0.0;
+    for k in 0..d {
+        let col = r.col(k);
+        let rr: f64 = (0..d).map(|j| col[j] * col[j]).sum();
+        let rkk = col[k];
+        train += (rkk - lambda * rr) / (rkk * rkk);
+    }
+    let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
+    let gen: f64 = (0..d).map(|k| rsr[k] / (r[(k, k)] * r[(k, k)])).sum();
+    Ok((tr / n as f64, train / d as f64, gen / d as f64))
+}
+
+/// Mean and standard error over trials.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub se: f64,
+}
+
+impl Stat {
+    /// Mean and standard error (sample standard deviation / sqrt(count)); se = 0 for one value.
+    pub fn of(xs: &[f64]) -> Stat {
+        let m = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / m;
+        let var = if xs.len() > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0) } else { 0.0 };
+        Stat { mean, se: (var / m).sqrt() }
+    }
+}
+
+/// Summary of a simulation run: the same keys as the theory, each as mean +- s.e.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimErrors {
+    pub alpha: f64,
+    pub lambda: f64,
+    pub d: usize,
+    pub n: usize,
+    pub trials: usize,
+    pub seed: u64,
+    pub delta: Stat,
+    pub train_error: Stat,
+    pub gen_error: Stat,
+    pub bayes_error: Stat,
+}
+
+/// Simulation settings shared by every experiment.
+#[derive(Debug, Clone, Copy)]
+pub struct SimConfig {
+    pub d: usize,
+    pub trials: usize,
+    pub seed: u64,
+}
+
+/// Number of samples n = round(alpha d), at least 1.
+pub fn n_of(alpha: f64, d: usize) -> usize {
+    ((alpha * d as f64).round() as usize).max(1)
+}
+
+/// The random stream of trial `t` under `seed` (independent of threads and of other trials).
+pub fn trial_rng(seed: u64, t: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(t);
+    rng
+}
+
+/// Runs `trials` independent SSR experiments at (alpha, lambda) in parallel (eqs. (1)-(3)).
+pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimConfig, progress: &Progress) -> Result<Vec<SimErrors>> {
+    for &l in lambdas {
+        crate::solver::check_params(pop, alpha, l)?;
+    }
+    if cfg.trials == 0 || cfg.d == 0 {
+        return Err(Error::input("--trials and --d must be at least 1"));
+    }
+    let d = pop.fixed_dim().unwrap_or(cfg.d);
+    let sigma = SigmaAtD::new(pop, d)?;
+    let n = n_of(alpha, d);
+    crate::resources::check_memory(n, d)?;
+    let par = if cfg.trials >= rayon::current_num_threads() { Par::Seq } else { Par::rayon(0) };
+    // results[t][l] = (delta, train, gen)
+    let results: Vec<Vec<(f64, f64, f64)>> = (0..cfg.trials as u64)
+        .into_par_iter()
+        .map(|t| {
+            let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
+            let out = lambdas.iter().map(|&l| ssr_errors(x.as_ref(), l, &sigma, par)).collect::<Result<Vec<_>>>();
+            progress.tick();
+            out
+        })
+        .collect::<Result<_>>()?;
+    let bayes = sigma.bayes_error();
+    Ok(lambdas
+        .iter()
+        .enumerate()
+        .map(|(li, &lambda)| {
+            let col = |f: fn(&(f64, f64, f64)) -> f64| Stat::of(&results.iter().map(|r| f(&r[li])).collect::<Vec<_>>());
+            SimErrors {
+                alpha,
+                lambda,
+                d,
+                n,
+                trials: cfg.trials,
+                seed: cfg.seed,
+                delta: col(|r| r.0),
+                train_error: col(|r| r.1),
+                gen_error: col(|r| r.2),
+                bayes_error: Stat { mean: bayes, se: 0.0 },
+            }
+        })
+        .collect())
+}
