@@ -49,11 +49,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn isotropic_optimum_beats_its_neighbours() {
-        let pop = Population::isotropic();
+    fn ar1_optimum_is_a_strict_interior_minimum() {
+        let pop = Population::ar1(0.8).unwrap();
         let (l, g) = optimal_lambda(&pop, 2.0, 1e-4, 1e2).unwrap();
-        for f in [0.9, 1.1] {
-            assert!(errors(&pop, 2.0, l * f, None).unwrap().gen_error > g);
+        assert!(l > 1e-3 && l < 10.0, "lambda* = {l}");
+        for f in [0.98, 1.02] {
+            assert!(errors(&pop, 2.0, l * f, None).unwrap().gen_error > g, "lambda* = {l} is not a minimum");
         }
+    }
+
+    #[test]
+    fn isotropic_optimum_runs_to_the_upper_end() {
+        // independent coordinates: nothing to learn, the best predictor is zero (lambda -> infinity)
+        let (l, g) = optimal_lambda(&Population::isotropic(), 2.0, 1e-4, 1e2).unwrap();
+        assert!(l > 0.99e2 && g > 1.0 && g < 1.001, "lambda* = {l}, E_gen = {g}");
     }
 }

@@ -4,11 +4,11 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::model::Population;
 use crate::progress::Progress;
-use crate::simulation::{trial_rng, Stat};
+use crate::simulation::{resolvent, trial_rng, Stat};
 use crate::solver::errors;
 use crate::table::Table;
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par, Side};
+use faer::{Accum, Mat, Par};
 use rand::seq::index::sample;
 use rayon::prelude::*;
 
@@ -26,13 +26,7 @@ pub fn holdout_error(x: &Mat<f64>, train: &[usize], lambda: f64) -> Result<f64> 
     let (big_n, d) = (x.nrows(), x.ncols());
     let n = train.len();
     let xt = Mat::from_fn(n, d, |i, j| x[(train[i], j)]);
-    let mut s = Mat::<f64>::zeros(d, d);
-    matmul(&mut s, Accum::Replace, xt.transpose(), &xt, 1.0 / n as f64, Par::Seq);
-    for k in 0..d {
-        s[(k, k)] += lambda;
-    }
-    let llt = s.llt(Side::Lower).map_err(|_| Error::Numerical(format!("S + lambda I singular at n = {n}")))?;
-    let r = faer::linalg::solvers::DenseSolveCore::inverse(&llt);
+    let r = resolvent(xt.as_ref(), lambda, Par::Seq)?;
     // B = I - A = D^{-1} R, so the residual of row x is B x; B^T has columns R_k / R_kk
     let b_t = Mat::from_fn(d, d, |j, k| r[(j, k)] / r[(k, k)]);
     let mut in_train = vec![false; big_n];

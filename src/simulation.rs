@@ -199,8 +199,16 @@ impl SigmaAtD {
     }
 }
 
-/// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
-pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+/// A-hat = I - D^{-1} R with R = (S + lambda I)^{-1}, D = Diag(R) (eq. (1)); also returns R.
+pub fn a_hat(x: MatRef<'_, f64>, lambda: f64) -> Result<(Mat<f64>, Mat<f64>)> {
+    let r = resolvent(x, lambda, Par::Seq)?;
+    let d = r.nrows();
+    let a = Mat::from_fn(d, d, |k, j| if k == j { 0.0 } else { -r[(k, j)] / r[(k, k)] });
+    Ok((a, r))
+}
+
+/// R = (X^T X / n + lambda I)^{-1} through a Cholesky factorization.
+pub fn resolvent(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>> {
     let (n, d) = (x.nrows(), x.ncols());
     let mut s = Mat::<f64>::zeros(d, d);
     matmul(&mut s, Accum::Replace, x.transpose(), x, 1.0 / n as f64, par);
@@ -210,7 +218,13 @@ pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -
     let llt = s
         .llt(Side::Lower)
         .map_err(|_| Error::Numerical(format!("S + lambda I is singular (n = {n}, d = {d}, lambda = {lambda})")))?;
-    let r = faer::linalg::solvers::DenseSolveCore::inverse(&llt);
+    Ok(faer::linalg::solvers::DenseSolveCore::inverse(&llt))
+}
+
+/// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
+pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let r = resolvent(x, lambda, par)?;
     // E_train = (1/d) sum_k (R_kk - lambda (R^2)_kk) / R_kk^2 ; (R^2)_kk = |R_k|^2 (R symmetric)
     let mut train = 0.0;
     for k in 0..d {

@@ -1,0 +1,79 @@
+//! Eq. (1)-(3) against brute force: d separate ridge regressions and direct error sums.
+use faer::{Mat, Side};
+use masked_ssr::model::Population;
+use masked_ssr::simulation::{a_hat, ssr_errors, trial_rng, SigmaAtD};
+
+/// Row k of A-hat by its own ridge problem: min_a (1/n)|X_k - X_{-k} a|^2 + lambda |a|^2.
+fn ridge_row(x: &Mat<f64>, k: usize, lambda: f64) -> Vec<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let others: Vec<usize> = (0..d).filter(|&j| j != k).collect();
+    let m = others.len();
+    let g = Mat::from_fn(m, m, |a, b| {
+        (0..n).map(|i| x[(i, others[a])] * x[(i, others[b])]).sum::<f64>() / n as f64 + if a == b { lambda } else { 0.0 }
+    });
+    let rhs = Mat::from_fn(m, 1, |a, _| (0..n).map(|i| x[(i, others[a])] * x[(i, k)]).sum::<f64>() / n as f64);
+    let sol = faer::linalg::solvers::Solve::solve(&g.llt(Side::Lower).unwrap(), &rhs);
+    let mut row = vec![0.0; d];
+    for (a, &j) in others.iter().enumerate() {
+        row[j] = sol[(a, 0)];
+    }
+    row
+}
+
+#[test]
+fn closed_form_equals_separate_ridge_solves() {
+    for (pop, n, d, lambda) in [
+        (Population::isotropic(), 40, 12, 0.3),
+        (Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap(), 9, 15, 0.05), // n < d
+        (Population::ar1(0.7).unwrap(), 60, 10, 0.0),
+    ] {
+        let sigma = SigmaAtD::new(&pop, d).unwrap();
+        let x = sigma.sample(n, &mut trial_rng(7, 0));
+        let (a, _) = a_hat(x.as_ref(), lambda).unwrap();
+        let mut worst = 0.0f64;
+        for k in 0..d {
+            let row = ridge_row(&x, k, lambda);
+            for j in 0..d {
+                worst = worst.max((a[(k, j)] - row[j]).abs());
+            }
+        }
+        assert!(worst < 1e-10, "{}: max |A_closed - A_ridge| = {worst:e}", pop.label);
+    }
+}
+
+#[test]
+fn error_traces_equal_direct_sums() {
+    let (n, d, lambda) = (50, 20, 0.2);
+    for pop in [Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap(), Population::ar1(0.6).unwrap()] {
+        let sigma = SigmaAtD::new(&pop, d).unwrap();
+        let x = sigma.sample(n, &mut trial_rng(3, 1));
+        let (a, _) = a_hat(x.as_ref(), lambda).unwrap();
+        // B = I - A; E_train = |X B^T|^2/(n d); E_gen = tr(B Σ B^T)/d
+        let b = Mat::from_fn(d, d, |i, j| if i == j { 1.0 } else { 0.0 } - a[(i, j)]);
+        let mut train = 0.0;
+        for i in 0..n {
+            for k in 0..d {
+                let r: f64 = (0..d).map(|j| b[(k, j)] * x[(i, j)]).sum();
+                train += r * r;
+            }
+        }
+        train /= (n * d) as f64;
+        let cov = match &sigma {
+            SigmaAtD::Diagonal(p) => Mat::from_fn(d, d, |i, j| if i == j { p[i] } else { 0.0 }),
+            SigmaAtD::Ar1 { rho, .. } => Mat::from_fn(d, d, |i, j| rho.powi((i as i32 - j as i32).abs())),
+            _ => unreachable!(),
+        };
+        let mut gen = 0.0;
+        for k in 0..d {
+            for i in 0..d {
+                for j in 0..d {
+                    gen += b[(k, i)] * cov[(i, j)] * b[(k, j)];
+                }
+            }
+        }
+        gen /= d as f64;
+        let (_, t, g) = ssr_errors(x.as_ref(), lambda, &sigma, faer::Par::Seq).unwrap();
+        assert!((t - train).abs() < 1e-12 * train, "{}: train {t} vs {train}", pop.label);
+        assert!((g - gen).abs() < 1e-12 * gen, "{}: gen {g} vs {gen}", pop.label);
+    }
+}
