@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModelArgs {
     /// Diagonal noise atoms VAR:WEIGHT,... (weights sum to 1), e.g. 0.5:0.5,2:0.5
-    #[arg(long, value_name = "VAR:WEIGHT,...")]
+    #[arg(long, value_name = "VAR:WEIGHT,...", allow_hyphen_values = true)]
     noise: Option<String>,
     /// Stationary AR(1)/Toeplitz correlation Σ_ij = RHO^|i-j| (d -> infinity limit)
     #[arg(long, value_name = "RHO", allow_negative_numbers = true)]
@@ -67,10 +67,10 @@ enum Command {
     /// Theory: training / generalization error of SSR (eqs. (4)-(7))
     Errors {
         /// Sample ratio n/d: a value, a list a,b,c or a range start:stop:count[:log]
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         alpha: String,
         /// Ridge penalty: a value, list or range
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         lambda: String,
         #[command(flatten)]
         model: ModelArgs,
@@ -83,10 +83,10 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         d: usize,
         /// Sample ratio n/d: a value or list
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         alpha: String,
         /// Ridge penalty: a value, list or range (all on the same samples)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         lambda: String,
         /// Independent trials (run in parallel)
         #[arg(long, default_value_t = 10)]

@@ -351,7 +351,7 @@ pub struct LearningCurveArgs {
     /// Columns to drop (default for the built-in digits: label)
     #[arg(long, value_delimiter = ',')]
     drop_columns: Vec<String>,
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lambda: f64,
     /// Subsample sizes n: list or range start:stop:count[:log]
     #[arg(long, default_value = "40:600:8:log")]

@@ -1,0 +1,125 @@
+//! The `mssr` binary as a user runs it: JSON keys, CSV output, determinism, bad input.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mssr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mssr")).args(args).output().expect("run mssr")
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mssr-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+#[test]
+fn errors_json_has_the_documented_keys() {
+    let v = json(&mssr(&["errors", "--alpha", "2", "--lambda", "0.1", "--ar1", "0.8", "--json"]));
+    for k in ["alpha", "lambda", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"] {
+        assert!(v.get(k).is_some_and(|x| x.is_number()), "missing key {k} in {v}");
+    }
+    assert!(v["residual"].as_f64().unwrap() < 1e-10);
+    assert!((v["gen_error"].as_f64().unwrap() - 0.29823).abs() < 1e-5);
+}
+
+#[test]
+fn sweep_gives_one_row_per_point_and_csv() {
+    let dir = tmpdir("sweep");
+    let csv = dir.join("sweep.csv");
+    let v = json(&mssr(&["errors", "--alpha", "0.2:5:7", "--lambda", "0.1,1", "--json", "--csv", csv.to_str().unwrap()]));
+    assert_eq!(v.as_array().unwrap().len(), 14);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 15);
+    assert!(text.starts_with("alpha,lambda,delta,train_error,gen_error,bayes_error"));
+}
+
+#[test]
+fn simulate_json_is_mean_and_se_and_deterministic() {
+    let args = ["simulate", "--d", "60", "--alpha", "2", "--lambda", "0.1", "--trials", "3", "--seed", "5", "--noise", "0.5:0.5,2:0.5", "--json", "-q"];
+    let a = mssr(&args);
+    let v = json(&a);
+    for k in ["delta", "train_error", "gen_error", "bayes_error"] {
+        assert!(v[k]["mean"].is_number() && v[k]["se"].is_number(), "key {k}: {v}");
+    }
+    for k in ["alpha", "lambda", "d", "n", "trials", "seed"] {
+        assert!(v[k].is_number(), "key {k}");
+    }
+    assert_eq!(a.stdout, mssr(&args).stdout, "same seed must give identical output");
+    let mut other = args;
+    other[10] = "6";
+    assert_ne!(a.stdout, mssr(&other).stdout, "another seed should give other numbers");
+}
+
+/// Runs a bad command: exit code 2, one line on stderr, no panic, and no output file left.
+fn refuses<S: AsRef<str> + std::fmt::Debug>(args: &[S], needle: &str, out_file: Option<&Path>) {
+    let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+    let o = mssr(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: exit {:?}, stderr {err}", o.status.code());
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: '{err}' should mention '{needle}'");
+    if let Some(p) = out_file {
+        assert!(!p.exists(), "{args:?} left {}", p.display());
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_writes_nothing() {
+    let dir = tmpdir("bad");
+    let out = dir.join("out.csv");
+    let o = out.to_str().unwrap();
+    let e = |extra: &[&str]| -> Vec<String> {
+        ["errors", "--csv", o].iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--noise", "-1:1"]), "variance", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--noise", "nan:1"]), "variance", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--noise", "1:0.5,2:0.4"]), "sum to 1", Some(&out));
+    refuses(&e(&["--alpha", "0", "--lambda", "0.1"]), "alpha", Some(&out));
+    refuses(&e(&["--alpha", "-1", "--lambda", "0.1"]), "alpha", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "-0.1"]), "lambda", Some(&out));
+    refuses(&e(&["--alpha", "0.5", "--lambda", "0"]), "alpha > 1", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "abc"]), "not a number", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--ar1", "1"]), "rho", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--ar1", "0.5", "--noise", "1:1"]), "only one", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--bogus"]), "bogus", Some(&out));
+
+    let ragged = dir.join("ragged.csv");
+    std::fs::write(&ragged, "1,0\n0\n").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", ragged.to_str().unwrap()]), "ragged", Some(&out));
+    let text = dir.join("text.csv");
+    std::fs::write(&text, "1,0\n0,one\n").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", text.to_str().unwrap()]), "not a number", Some(&out));
+    let non_psd = dir.join("nonpsd.csv");
+    std::fs::write(&non_psd, "1,2\n2,1\n").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", non_psd.to_str().unwrap()]), "positive semi-definite", Some(&out));
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", empty.to_str().unwrap()]), "no data rows", Some(&out));
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", "/nonexistent/cov.csv"]), "nonexistent", Some(&out));
+    let data = dir.join("data.csv");
+    std::fs::write(&data, "a,b,label\n1,2,0\n3,x,1\n").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--data", data.to_str().unwrap()]), "line 3", Some(&out));
+
+    refuses(&["simulate", "--d", "50", "--alpha", "2", "--lambda", "-1", "--csv", o], "lambda", Some(&out));
+    refuses(&["simulate", "--d", "5000000", "--alpha", "2", "--lambda", "0.1"], "GiB", None);
+    refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--csv", "/nonexistent-dir/x.csv"], "does not exist", None);
+    refuses(&["learning-curve", "--out", "/nonexistent-dir", "--trials", "2"], "does not exist", None);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(), 0);
+}
+
+#[test]
+fn bad_figure_spec_is_refused() {
+    let dir = tmpdir("spec");
+    let spec = dir.join("bad.toml");
+    std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nbogus = 1\n").unwrap();
+    refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "bogus", Some(&dir.join("bad.png")));
+    std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"-0.1\"\n[simulation]\npoints = \"1\"\n").unwrap();
+    refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "lambda", Some(&dir.join("bad.png")));
+}
