@@ -15,6 +15,7 @@ pub mod rootfind;
 pub mod simulation;
 pub mod solver;
 pub mod spec;
+pub mod spectral;
 pub mod table;
 
 pub use error::{Error, Result};
