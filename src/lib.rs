@@ -14,6 +14,7 @@ pub mod resources;
 pub mod rootfind;
 pub mod simulation;
 pub mod solver;
+pub mod spikes;
 pub mod spec;
 pub mod spectral;
 pub mod table;

@@ -1,0 +1,366 @@
+//! Spiked covariances Σ = Σ0 + sum_i theta_i v_i v_i^T: outliers, BBP thresholds and overlaps
+//! (theory/README.md section 8, eqs. (11)-(13b)). Every routine works on a `spectral::Problem`,
+//! so SSR, PCA and oracle-whitened PCA share it.
+use crate::error::{Error, Result};
+use crate::model::{Coordinates, Population};
+use crate::spectral::{Edge, Problem};
+use roots::{find_root_brent, SimpleConvergency};
+use serde::Serialize;
+
+/// Where a spike direction v lives: spread over all coordinates, or uniformly over the
+/// coordinates of one noise atom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Support {
+    All,
+    Atom(usize),
+}
+
+/// One spike theta v v^T.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spike {
+    pub theta: f64,
+    pub support: Support,
+}
+
+impl Spike {
+    /// Parses "THETA" or "THETA@J" (J = 0-based noise atom).
+    pub fn parse(s: &str, n_atoms: usize) -> Result<Self> {
+        let (th, sup) = match s.split_once('@') {
+            Some((t, j)) => {
+                let j: usize = j.trim().parse().map_err(|_| Error::input(format!("--spike '{s}': atom index '{j}' is not a whole number")))?;
+                if j >= n_atoms {
+                    return Err(Error::input(format!("--spike '{s}': atom index {j} out of range (the model has {n_atoms} noise atoms, 0-based)")));
+                }
+                (t, Support::Atom(j))
+            }
+            None => (s, Support::All),
+        };
+        let theta = crate::spec::parse_num("--spike theta", th)?;
+        if theta <= 0.0 {
+            return Err(Error::input(format!("--spike theta must be positive, got {theta}")));
+        }
+        Ok(Spike { theta, support: sup })
+    }
+
+    /// The weights pi_j of v's squared entries over the components (sum 1).
+    pub fn pi(&self, p: &Problem) -> Vec<f64> {
+        match self.support {
+            Support::All => p.comps.iter().map(|c| c.w).collect(),
+            Support::Atom(j) => (0..p.comps.len()).map(|k| if k == j { 1.0 } else { 0.0 }).collect(),
+        }
+    }
+}
+
+/// Spikes need a diagonal noise model (so v^T G0 v is a weighted mean of G0's diagonal).
+pub fn check_model(pop: &Population) -> Result<()> {
+    match pop.coords {
+        Coordinates::Diagonal => Ok(()),
+        _ => Err(Error::input("spikes are implemented on top of diagonal noise models (--noise)")),
+    }
+}
+
+/// The right edge of the bulk: scan down from above the spectrum to the first z where the real
+/// branch of delta ends, bisect, then polish with the 2x2 edge Newton.
+pub fn right_edge(p: &Problem) -> Result<Edge> {
+    let (lo, hi) = p.t_range();
+    let steps = 400;
+    let h = (hi - lo) / steps as f64;
+    let mut z_out = hi;
+    if p.delta_right(z_out).is_none() {
+        return Err(Error::Numerical(format!("{:?}: no real branch above the bulk at z = {hi}", p.method)));
+    }
+    let mut z_in = None;
+    for k in 1..=steps {
+        let z = hi - h * k as f64;
+        if p.delta_right(z).is_none() {
+            z_in = Some(z);
+            break;
+        }
+        z_out = z;
+    }
+    let mut z_in = z_in.ok_or_else(|| Error::Numerical(format!("{:?}: no bulk found below z = {hi}", p.method)))?;
+    for _ in 0..40 {
+        let m = 0.5 * (z_in + z_out);
+        if p.delta_right(m).is_some() {
+            z_out = m;
+        } else {
+            z_in = m;
+        }
+    }
+    let d = p.delta_right(z_out).expect("outside point has a real branch");
+    p.refine_edge(d, z_out)
+}
+
+/// Everything the theory says about one spike for one method.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SpikeTheory {
+    pub theta: f64,
+    /// BBP threshold (12).
+    pub threshold: f64,
+    /// Right edge of the bulk (matrix scale: T for SSR, S for PCA).
+    pub edge: f64,
+    /// Limit of the top eigenvalue: the outlier t* above the threshold, None below (eq. (11)).
+    pub outlier: Option<f64>,
+    /// Squared overlap (13) of the top eigenvector with Dbar^{-1/2} v (with v itself for PCA).
+    pub overlap: f64,
+}
+
+/// v^T G0(z) v and y^T G0(z) v (y = Dbar^{-1} v) at real z with delta given (eq. (11), (13)).
+fn quad_forms(p: &Problem, pi: &[f64], delta: f64, z: f64) -> (f64, f64) {
+    let opd = 1.0 + delta;
+    let (mut g, mut gy) = (0.0, 0.0);
+    for (c, &w) in p.comps.iter().zip(pi) {
+        let m = c.e / opd + c.lam - z / c.b;
+        g += w / m;
+        gy += w / (c.b * m);
+    }
+    (g, gy)
+}
+
+/// f(z) = 1 + theta/(1+delta(z)) v^T G0(z) v (eq. (11)) right of the bulk.
+fn f_spike(p: &Problem, pi: &[f64], theta: f64, z: f64) -> Result<f64> {
+    let d = p.delta_right(z).ok_or_else(|| Error::NoConvergence {
+        what: "delta right of the bulk",
+        at: format!("{:?}, z = {z}", p.method),
+        residual: f64::NAN,
+        iterations: 0,
+    })?;
+    let (g, _) = quad_forms(p, pi, d, z);
+    Ok(1.0 + theta / (1.0 + d) * g)
+}
+
+/// Threshold (12), outlier (11) and overlap (13) of one spike.
+pub fn spike_theory(p: &Problem, spike: &Spike, edge: &Edge) -> Result<SpikeTheory> {
+    let pi = spike.pi(p);
+    let (ge, _) = quad_forms(p, &pi, edge.delta, edge.t);
+    let threshold = -(1.0 + edge.delta) / ge;
+    if !(threshold > 0.0 && threshold.is_finite()) {
+        return Err(Error::Numerical(format!("{:?}: BBP threshold not positive ({threshold})", p.method)));
+    }
+    let theta = spike.theta;
+    let outlier = outlier(p, &pi, theta, threshold, edge)?;
+    let overlap = match outlier {
+        None => 0.0,
+        Some(t) => residue_overlaps(p, &pi, theta, t)?.0,
+    };
+    Ok(SpikeTheory { theta, threshold, edge: edge.t, outlier, overlap })
+}
+
+/// The root t* > edge of (11), or None when theta <= threshold.
+fn outlier(p: &Problem, pi: &[f64], theta: f64, threshold: f64, edge: &Edge) -> Result<Option<f64>> {
+    if theta <= threshold {
+        return Ok(None);
+    }
+    let lo = edge.t * (1.0 + 1e-12) + 1e-14;
+    let mut hi = edge.t * 1.5 + 1.0;
+    let mut k = 0;
+    while f_spike(p, pi, theta, hi)? <= 0.0 {
+        hi *= 2.0;
+        k += 1;
+        if k > 60 {
+            return Err(Error::Numerical(format!("{:?}: outlier not bracketed for theta = {theta}", p.method)));
+        }
+    }
+    let f = |z: f64| f_spike(p, pi, theta, z).unwrap_or(f64::NAN);
+    let flo = f(lo);
+    if flo > 0.0 {
+        // numerically at the edge (theta a hair above the threshold)
+        return Ok(Some(edge.t));
+    }
+    let mut conv = SimpleConvergency { eps: 1e-13 * (1.0 + hi), max_iter: 200 };
+    find_root_brent(lo, hi, f, &mut conv)
+        .map(Some)
+        .map_err(|e| Error::NoConvergence { what: "spike outlier (eq. 11)", at: format!("{:?}, theta = {theta}: {e:?}", p.method), residual: f64::NAN, iterations: 200 })
+}
+
+/// Residue overlaps at the outlier t*: (whitened overlap (13), right numerator, left numerator),
+/// i.e. c (y^T G0 v)^2 / (f' |Dbar^{-1/2} v|^2), c (y^T G0 v)^2 / f', c (v^T G0 v)^2 / f'.
+fn residue_overlaps(p: &Problem, pi: &[f64], theta: f64, t: f64) -> Result<(f64, f64, f64)> {
+    let d = p.delta_right(t).ok_or_else(|| Error::Numerical(format!("{:?}: outlier {t} inside the bulk", p.method)))?;
+    let opd = 1.0 + d;
+    // delta'(z) = -F_z / F_delta on the real branch
+    let (mut fd, mut fz) = (0.0, 0.0);
+    for c in &p.comps {
+        let m = c.e / opd + c.lam - t / c.b;
+        fd += c.w * c.e * c.e / (opd * opd * m * m);
+        fz += c.w * c.e / (c.b * m * m);
+    }
+    let ddelta = -(-p.gamma * fz) / (1.0 - p.gamma * fd);
+    let (mut g, mut gy, mut dg, mut norm) = (0.0, 0.0, 0.0, 0.0);
+    for (c, &w) in p.comps.iter().zip(pi) {
+        let m = c.e / opd + c.lam - t / c.b;
+        let dm = -c.e * ddelta / (opd * opd) - 1.0 / c.b;
+        g += w / m;
+        gy += w / (c.b * m);
+        dg += -w * dm / (m * m);
+        norm += w / c.b;
+    }
+    let fprime = theta * (dg / opd - g * ddelta / (opd * opd));
+    if !(fprime > 0.0) {
+        return Err(Error::Numerical(format!("{:?}: f'(t*) = {fprime} is not positive at t* = {t}", p.method)));
+    }
+    let c = theta / opd;
+    Ok((c * gy * gy / (fprime * norm), c * gy * gy / fprime, c * g * g / fprime))
+}
+
+/// Squared cosines of A-hat's right and left top eigenvectors with v (eq. (13b)): residue
+/// numerators over Hellmann-Feynman denominators w^T Dbar^{-1} w and w^T Dbar w, each the
+/// derivative of the outlier of T + s Dbar^{k} (ridge lam + s b^{k-1}), by Richardson-extrapolated
+/// central differences.
+pub fn eigvec_overlaps(p: &Problem, spike: &Spike, t: f64) -> Result<(f64, f64)> {
+    let pi = spike.pi(p);
+    let (_, right_num, left_num) = residue_overlaps(p, &pi, spike.theta, t)?;
+    let outlier_at = |k: i32, s: f64| -> Result<f64> {
+        let q = p.with_ridge(|c| c.lam + s * c.b.powi(k - 1));
+        let e = right_edge(&q)?;
+        let (ge, _) = quad_forms(&q, &pi, e.delta, e.t);
+        let th = -(1.0 + e.delta) / ge;
+        outlier(&q, &pi, spike.theta, th, &e)?.ok_or_else(|| Error::Numerical("outlier vanished under a small shift".into()))
+    };
+    let deriv = |k: i32| -> Result<f64> {
+        let bmean: f64 = p.comps.iter().map(|c| c.w * c.b.powi(k).abs()).sum();
+        let h = 1e-3 * t / bmean.max(1e-300);
+        let dh = (outlier_at(k, h)? - outlier_at(k, -h)?) / (2.0 * h);
+        let dh2 = (outlier_at(k, h / 2.0)? - outlier_at(k, -h / 2.0)?) / h;
+        Ok((4.0 * dh2 - dh) / 3.0)
+    };
+    let right = right_num / deriv(-1)?;
+    let left = left_num / deriv(1)?;
+    Ok((right, left))
+}
+
+/// The full per-spike report of `mssr spikes` (SSR, PCA and oracle-whitened PCA).
+#[derive(Debug, Clone, Serialize)]
+pub struct SpikeReport {
+    pub theta: f64,
+    pub support: String,
+    pub ssr_threshold: f64,
+    pub pca_threshold: f64,
+    /// Limit of A-hat's top eigenvalue (a-scale), null below the threshold.
+    pub ssr_outlier: Option<f64>,
+    /// Limit of S's top eigenvalue, null below the threshold.
+    pub pca_outlier: Option<f64>,
+    /// A-hat's bulk right edge (a-scale) and S's.
+    pub ssr_edge: f64,
+    pub pca_edge: f64,
+    pub ssr_whitened_overlap: f64,
+    pub ssr_overlap: f64,
+    pub ssr_left_overlap: f64,
+    pub pca_overlap: f64,
+    pub oracle_whitened_pca_threshold: f64,
+    pub oracle_whitened_pca_outlier: Option<f64>,
+    pub oracle_whitened_pca_overlap: f64,
+}
+
+/// Shared solves for many spikes at one (alpha, lambda): the problems and their right edges.
+pub struct SpikeContext {
+    pub ssr: Problem,
+    pub pca: Problem,
+    pub oracle: Problem,
+    pub ssr_edge: Edge,
+    pub pca_edge: Edge,
+    pub oracle_edge: Edge,
+}
+
+impl SpikeContext {
+    pub fn new(pop: &Population, alpha: f64, lambda: f64) -> Result<Self> {
+        check_model(pop)?;
+        let ssr = Problem::ssr(pop, alpha, lambda)?;
+        let pca = Problem::pca(pop, alpha)?;
+        let oracle = Problem::pca(&Population::isotropic(), alpha)?;
+        let (ssr_edge, pca_edge, oracle_edge) = (right_edge(&ssr)?, right_edge(&pca)?, right_edge(&oracle)?);
+        Ok(SpikeContext { ssr, pca, oracle, ssr_edge, pca_edge, oracle_edge })
+    }
+
+    /// The report for one spike.
+    pub fn report(&self, spike: &Spike) -> Result<SpikeReport> {
+        let s = spike_theory(&self.ssr, spike, &self.ssr_edge)?;
+        let q = spike_theory(&self.pca, spike, &self.pca_edge)?;
+        let (right, left) = match s.outlier {
+            Some(t) => eigvec_overlaps(&self.ssr, spike, t)?,
+            None => (0.0, 0.0),
+        };
+        // oracle: whiten with the true noise variances -> isotropic noise, spike theta |Psi^{-1/2} v|^2
+        let gain: f64 = spike.pi(&self.pca).iter().zip(&self.pca.comps).map(|(w, c)| w / c.e).sum();
+        let eff = Spike { theta: spike.theta * gain, support: Support::All };
+        let o = spike_theory(&self.oracle, &eff, &self.oracle_edge)?;
+        Ok(SpikeReport {
+            theta: spike.theta,
+            support: match spike.support {
+                Support::All => "all".into(),
+                Support::Atom(j) => format!("atom {j}"),
+            },
+            ssr_threshold: s.threshold,
+            pca_threshold: q.threshold,
+            ssr_outlier: s.outlier.map(crate::spectral::a_of_t),
+            pca_outlier: q.outlier,
+            ssr_edge: crate::spectral::a_of_t(s.edge),
+            pca_edge: q.edge,
+            ssr_whitened_overlap: s.overlap,
+            ssr_overlap: right,
+            ssr_left_overlap: left,
+            pca_overlap: q.overlap,
+            oracle_whitened_pca_threshold: o.threshold / gain,
+            oracle_whitened_pca_outlier: o.outlier,
+            oracle_whitened_pca_overlap: o.overlap,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model_h() -> Population {
+        Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap()
+    }
+
+    #[test]
+    fn isotropic_pca_closed_forms() {
+        for alpha in [2.0, 4.0] {
+            let g: f64 = 1.0 / alpha;
+            let ctx = SpikeContext::new(&Population::isotropic(), alpha, 0.1).unwrap();
+            for theta in [0.3, 1.0, 2.5] {
+                let r = ctx.report(&Spike { theta, support: Support::All }).unwrap();
+                assert!((r.pca_threshold - g.sqrt()).abs() < 1e-9, "{}", r.pca_threshold);
+                if theta > g.sqrt() {
+                    let out = (1.0 + theta) * (1.0 + g / theta);
+                    let ov = (1.0 - g / (theta * theta)) / (1.0 + g / theta);
+                    assert!((r.pca_outlier.unwrap() - out).abs() < 1e-9, "{:?} vs {out}", r.pca_outlier);
+                    assert!((r.pca_overlap - ov).abs() < 1e-9, "{} vs {ov}", r.pca_overlap);
+                    // isotropic: Dbar scalar, SSR = image of PCA: t* = q (s* + lambda), same overlaps
+                    let q = crate::solver::solve_delta(&Population::isotropic(), alpha, 0.1, None).unwrap().dbar[0];
+                    let a = crate::spectral::a_of_t(q * (out + 0.1));
+                    assert!((r.ssr_outlier.unwrap() - a).abs() < 1e-9);
+                    assert!((r.ssr_whitened_overlap - ov).abs() < 1e-8);
+                    assert!((r.ssr_overlap - ov).abs() < 1e-6 && (r.ssr_left_overlap - ov).abs() < 1e-6);
+                    assert!((r.oracle_whitened_pca_overlap - ov).abs() < 1e-9);
+                } else {
+                    assert!(r.pca_outlier.is_none() && r.ssr_outlier.is_none());
+                }
+                assert!((r.ssr_threshold - g.sqrt()).abs() < 1e-8, "SSR = PCA threshold for isotropic noise");
+            }
+        }
+    }
+
+    #[test]
+    fn model_h_reference_values() {
+        let ctx = SpikeContext::new(&model_h(), 2.0, 0.1).unwrap();
+        let r2 = ctx.report(&Spike { theta: 2.0, support: Support::All }).unwrap();
+        let r3 = ctx.report(&Spike { theta: 3.0, support: Support::All }).unwrap();
+        let r1 = ctx.report(&Spike { theta: 1.0, support: Support::All }).unwrap();
+        eprintln!("{r1:?}\n{r2:?}\n{r3:?}");
+        assert!((r2.ssr_threshold - 0.6546).abs() < 1e-4);
+        assert!((r2.pca_threshold - 1.4345).abs() < 1e-4);
+        let t2 = crate::spectral::t_of_a(r2.ssr_outlier.unwrap());
+        let t3 = crate::spectral::t_of_a(r3.ssr_outlier.unwrap());
+        assert!((t2 - 5.92138).abs() < 1e-4 && (t3 - 7.48886).abs() < 1e-4, "{t2} {t3}");
+        assert!((r2.pca_outlier.unwrap() - 4.81250).abs() < 1e-4 && (r3.pca_outlier.unwrap() - 5.47999).abs() < 1e-4);
+        assert!((r2.ssr_whitened_overlap - 0.5512).abs() < 1e-4 && (r3.ssr_whitened_overlap - 0.6147).abs() < 1e-4);
+        assert!((r2.pca_overlap - 0.3591).abs() < 1e-4 && (r3.pca_overlap - 0.6322).abs() < 1e-4);
+        for (r, right, left) in [(&r1, 0.3298, 0.4040), (&r2, 0.6666, 0.6349), (&r3, 0.7805, 0.6917)] {
+            assert!((r.ssr_overlap - right).abs() < 1e-4, "right {} vs {right}", r.ssr_overlap);
+            assert!((r.ssr_left_overlap - left).abs() < 1e-4, "left {} vs {left}", r.ssr_left_overlap);
+        }
+    }
+}
