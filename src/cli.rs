@@ -1,7 +1,7 @@
 //! Command-line interface: parses flags into specs, runs them, prints text / JSON / CSV.
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::simulation::{simulate_errors, SimConfig, SimErrors};
+use crate::simulation::{simulate, SimConfig, SimErrors};
 use crate::solver::{errors_sweep, Errors};
 use crate::spec::{parse_grid, ModelSpec};
 use crate::table::{write_text, Table};
@@ -34,6 +34,9 @@ pub struct ModelArgs {
     /// Columns of --data to drop (e.g. labels)
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     drop_columns: Vec<String>,
+    /// Spike THETA (delocalized) or THETA@J (uniform over noise atom J, 0-based); repeat for several
+    #[arg(long, value_name = "THETA[@J]", allow_hyphen_values = true)]
+    spike: Vec<String>,
 }
 
 impl ModelArgs {
@@ -44,6 +47,7 @@ impl ModelArgs {
             cov: self.cov.clone(),
             data: self.data.clone(),
             drop_columns: self.drop_columns.clone(),
+            spike: self.spike.clone(),
         }
     }
 }
@@ -94,6 +98,36 @@ enum Command {
         /// Random seed (same seed -> same numbers)
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also the spectral side (on by default with --spike): top eigenvalues and overlaps
+        #[arg(long)]
+        spectrum: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Theory: eigenvalue density and exact bulk edges of A-hat (SSR) and of S (PCA), eqs. (8)-(10)
+    Spectrum {
+        #[arg(long, allow_hyphen_values = true)]
+        alpha: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        lambda: f64,
+        /// Grid points of each density
+        #[arg(long, default_value_t = 400)]
+        points: usize,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Theory: BBP thresholds, outliers and overlaps of spikes for SSR, PCA and oracle-whitened PCA
+    Spikes {
+        /// Sample ratio n/d: a value, list or range
+        #[arg(long, allow_hyphen_values = true)]
+        alpha: String,
+        /// Ridge penalty: a value, list or range
+        #[arg(long, allow_hyphen_values = true)]
+        lambda: String,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -145,17 +179,30 @@ fn dispatch(cmd: Command) -> Result<()> {
             let rows = errors_sweep(&pop, &points)?;
             emit_errors(&rows, &out)
         }
-        Command::Simulate { d, alpha, lambda, trials, seed, model, out } => {
-            let pop = model.spec().build()?;
+        Command::Simulate { d, alpha, lambda, trials, seed, spectrum, model, out } => {
+            let spec = model.spec();
+            let pop = spec.build()?;
+            let spikes = spec.spikes(&pop)?;
             let alphas = parse_grid("--alpha", &alpha)?;
             let lambdas = parse_grid("--lambda", &lambda)?;
             let cfg = SimConfig { d, trials, seed };
             let progress = Progress::new("simulate: trials", trials * alphas.len(), out.quiet);
             let mut rows = Vec::new();
             for &a in &alphas {
-                rows.extend(simulate_errors(&pop, a, &lambdas, cfg, &progress)?);
+                rows.extend(simulate(&pop, &spikes, spectrum, a, &lambdas, cfg, &progress)?);
             }
             emit_sim(&rows, &out)
+        }
+        Command::Spectrum { alpha, lambda, points, model, out } => crate::report::spectrum_cmd(&model.spec(), alpha, lambda, points, &out.csv, out.json),
+        Command::Spikes { alpha, lambda, model, out } => {
+            let spec = model.spec();
+            let pop = spec.build()?;
+            let spikes = spec.spike_grid(&pop)?;
+            if spikes.is_empty() {
+                return Err(crate::error::Error::input("give at least one --spike THETA[@J]"));
+            }
+            let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
+            crate::report::spikes_cmd(&pop, &spikes, &points, &out.csv, out.json)
         }
         Command::LearningCurve(a) => crate::figures::learning_curve_cmd(&a),
         Command::Figures(a) => crate::figures::figures_cmd(&a),
@@ -169,7 +216,7 @@ fn grid_points(alphas: &[f64], lambdas: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// Prints a single JSON object for one row, an array for several.
-fn print_json(mut values: Vec<serde_json::Value>) {
+pub fn print_json(mut values: Vec<serde_json::Value>) {
     let v = if values.len() == 1 { values.pop().unwrap() } else { serde_json::Value::Array(values) };
     println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
 }
@@ -218,6 +265,10 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
         print_json(rows.iter().map(|r| serde_json::to_value(r).expect("serializable")).collect());
     } else {
         print_text(&t);
+        for r in rows.iter().filter(|r| r.spectrum.is_some()) {
+            println!("spectral side at alpha = {}, lambda = {}:", r.alpha, r.lambda);
+            println!("{}", serde_json::to_string_pretty(&r.spectrum).expect("serializable"));
+        }
     }
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! errors (2)-(3) computed exactly from R = (S + lambda I)^{-1} (theory/README.md section 1).
 use crate::error::{Error, Result};
 use crate::model::{Population, Sampler};
+use crate::simspectrum::{spectral_trial, summarize, SpectralSummary, SpectralTrial};
+use crate::spikes::{Spike, Support};
+use rand::Rng;
 use crate::progress::Progress;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par, Side};
@@ -11,9 +14,24 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Σ realized at a finite dimension d, as simulation needs it.
+/// Σ = base + sum_i theta_i v_i v_i^T realized at a finite dimension d.
 #[derive(Debug, Clone)]
-pub enum SigmaAtD {
+pub struct SigmaAtD {
+    pub base: Base,
+    /// Spike directions (unit, mutually orthogonal); only on diagonal bases.
+    pub spikes: Vec<SpikeDir>,
+}
+
+/// One spike theta v v^T at finite d.
+#[derive(Debug, Clone)]
+pub struct SpikeDir {
+    pub theta: f64,
+    pub v: Vec<f64>,
+}
+
+/// The bulk part of Σ at finite d.
+#[derive(Debug, Clone)]
+pub enum Base {
     /// Diagonal variances, one per coordinate (atoms laid out in contiguous blocks).
     Diagonal(Vec<f64>),
     /// Toeplitz rho^|i-j| of size d, with its O(d) AR(1) recursion as square root.
@@ -40,15 +58,110 @@ pub fn atom_counts(weight: &[f64], d: usize) -> Vec<usize> {
 }
 
 impl SigmaAtD {
-    /// Realizes the population at dimension d (dense models keep their own d).
+    /// Realizes the population at dimension d (dense models keep their own d), no spikes.
+    pub fn new(pop: &Population, d: usize) -> Result<Self> {
+        Ok(SigmaAtD { base: Base::new(pop, d)?, spikes: Vec::new() })
+    }
+
+    /// Realizes the population plus spikes; directions have random signs over their support
+    /// (all coordinates, or one atom's block), drawn from `seed`, then Gram-Schmidt orthonormalized.
+    pub fn with_spikes(pop: &Population, d: usize, spikes: &[Spike], seed: u64) -> Result<Self> {
+        let base = Base::new(pop, d)?;
+        let Sampler::Atoms { weight, .. } = &pop.sampler else {
+            return Err(Error::input("spikes are implemented on top of diagonal noise models (--noise)"));
+        };
+        let counts = atom_counts(weight, d);
+        let starts: Vec<usize> = counts.iter().scan(0, |acc, &c| { let s = *acc; *acc += c; Some(s) }).collect();
+        let mut rng = trial_rng(seed, u64::MAX);
+        let mut dirs: Vec<SpikeDir> = Vec::new();
+        for sp in spikes {
+            let range = match sp.support {
+                Support::All => 0..d,
+                Support::Atom(j) => starts[j]..starts[j] + counts[j],
+            };
+            if range.len() <= dirs.len() {
+                return Err(Error::input(format!("d = {d} leaves too few coordinates for the spikes' supports")));
+            }
+            let mut v = vec![0.0; d];
+            for k in range {
+                v[k] = if rng.random::<bool>() { 1.0 } else { -1.0 };
+            }
+            for o in &dirs {
+                let p: f64 = v.iter().zip(&o.v).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(&o.v).for_each(|(a, b)| *a -= p * b);
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            dirs.push(SpikeDir { theta: sp.theta, v });
+        }
+        Ok(SigmaAtD { base, spikes: dirs })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.base.dim()
+    }
+
+    /// n rows x ~ N(0, Σ): the base sample plus sum_i sqrt(theta_i) g_i v_i.
+    pub fn sample(&self, n: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
+        let mut x = self.base.sample(n, rng);
+        for sp in &self.spikes {
+            let g: Vec<f64> = (0..n).map(|_| sp.theta.sqrt() * Distribution::<f64>::sample(&StandardNormal, rng)).collect::<Vec<f64>>();
+            for (j, &vj) in sp.v.iter().enumerate() {
+                if vj != 0.0 {
+                    x.col_as_slice_mut(j).iter_mut().zip(&g).for_each(|(a, gi)| *a += gi * vj);
+                }
+            }
+        }
+        x
+    }
+
+    /// Diagonal of R Σ R for symmetric R, and tr(Σ R).
+    pub fn r_sigma_r_diag(&self, r: MatRef<'_, f64>) -> (Vec<f64>, f64) {
+        let (mut out, mut tr) = self.base.r_sigma_r_diag(r);
+        for sp in &self.spikes {
+            let rv = Mat::from_fn(r.nrows(), 1, |k, _| (0..r.ncols()).map(|j| r[(k, j)] * sp.v[j]).sum::<f64>());
+            for k in 0..out.len() {
+                out[k] += sp.theta * rv[(k, 0)] * rv[(k, 0)];
+            }
+            tr += sp.theta * (0..out.len()).map(|k| sp.v[k] * rv[(k, 0)]).sum::<f64>();
+        }
+        (out, tr)
+    }
+
+    /// Finite-d Bayes error (1/d) sum_k 1/(Σ^{-1})_kk (Woodbury over the spikes).
+    pub fn bayes_error(&self) -> f64 {
+        let Base::Diagonal(psi) = &self.base else { return self.base.bayes_error() };
+        if self.spikes.is_empty() {
+            return self.base.bayes_error();
+        }
+        // Σ^{-1} = Ψ^{-1} - Ψ^{-1} V C^{-1} V^T Ψ^{-1}, C = Θ^{-1} + V^T Ψ^{-1} V
+        let r = self.spikes.len();
+        let d = psi.len();
+        let c = Mat::from_fn(r, r, |a, b| {
+            let vv: f64 = (0..d).map(|k| self.spikes[a].v[k] * self.spikes[b].v[k] / psi[k]).sum();
+            vv + if a == b { 1.0 / self.spikes[a].theta } else { 0.0 }
+        });
+        let cinv = faer::linalg::solvers::DenseSolveCore::inverse(&c.llt(Side::Lower).expect("C is positive definite"));
+        let mut total = 0.0;
+        for k in 0..d {
+            let u: Vec<f64> = self.spikes.iter().map(|s| s.v[k] / psi[k]).collect();
+            let corr: f64 = (0..r).map(|a| (0..r).map(|b| u[a] * cinv[(a, b)] * u[b]).sum::<f64>()).sum();
+            total += 1.0 / (1.0 / psi[k] - corr);
+        }
+        total / d as f64
+    }
+}
+
+impl Base {
+    /// Realizes the bulk of the population at dimension d.
     pub fn new(pop: &Population, d: usize) -> Result<Self> {
         match &pop.sampler {
             Sampler::Atoms { psi, weight } => {
                 let counts = atom_counts(weight, d);
                 let diag = psi.iter().zip(&counts).flat_map(|(&p, &c)| std::iter::repeat_n(p, c)).collect();
-                Ok(SigmaAtD::Diagonal(diag))
+                Ok(Base::Diagonal(diag))
             }
-            Sampler::Ar1 { rho } => Ok(SigmaAtD::Ar1 { rho: *rho, d }),
+            Sampler::Ar1 { rho } => Ok(Base::Ar1 { rho: *rho, d }),
             Sampler::Dense { cov } => {
                 if cov.nrows() != d {
                     return Err(Error::input(format!(
@@ -61,16 +174,16 @@ impl SigmaAtD {
                     .map_err(|e| Error::Numerical(format!("eigendecomposition: {e:?}")))?;
                 let (u, s) = (evd.U(), evd.S().column_vector());
                 let root = Mat::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
-                Ok(SigmaAtD::Dense { cov: cov.clone(), root })
+                Ok(Base::Dense { cov: cov.clone(), root })
             }
         }
     }
 
     pub fn dim(&self) -> usize {
         match self {
-            SigmaAtD::Diagonal(v) => v.len(),
-            SigmaAtD::Ar1 { d, .. } => *d,
-            SigmaAtD::Dense { cov, .. } => cov.nrows(),
+            Base::Diagonal(v) => v.len(),
+            Base::Ar1 { d, .. } => *d,
+            Base::Dense { cov, .. } => cov.nrows(),
         }
     }
 
@@ -84,14 +197,14 @@ impl SigmaAtD {
             }
         }
         match self {
-            SigmaAtD::Diagonal(psi) => {
+            Base::Diagonal(psi) => {
                 for (j, &p) in psi.iter().enumerate() {
                     let s = p.sqrt();
                     z.col_as_slice_mut(j).iter_mut().for_each(|x| *x *= s);
                 }
                 z
             }
-            SigmaAtD::Ar1 { rho, .. } => {
+            Base::Ar1 { rho, .. } => {
                 // x_1 = z_1, x_t = rho x_{t-1} + sqrt(1-rho^2) z_t, column by column
                 let s = (1.0 - rho * rho).sqrt();
                 for j in 1..d {
@@ -101,7 +214,7 @@ impl SigmaAtD {
                 }
                 z
             }
-            SigmaAtD::Dense { root, .. } => {
+            Base::Dense { root, .. } => {
                 let mut x = Mat::<f64>::zeros(n, d);
                 matmul(&mut x, Accum::Replace, &z, root.transpose(), 1.0, Par::Seq);
                 x
@@ -113,7 +226,7 @@ impl SigmaAtD {
     pub fn r_sigma_r_diag(&self, r: MatRef<'_, f64>) -> (Vec<f64>, f64) {
         let d = self.dim();
         match self {
-            SigmaAtD::Diagonal(psi) => {
+            Base::Diagonal(psi) => {
                 let mut out = vec![0.0; d];
                 for j in 0..d {
                     let col = r.col(j);
@@ -124,7 +237,7 @@ impl SigmaAtD {
                 let tr = (0..d).map(|k| psi[k] * r[(k, k)]).sum();
                 (out, tr)
             }
-            SigmaAtD::Ar1 { rho, .. } => {
+            Base::Ar1 { rho, .. } => {
                 // (R Σ)_{kj} via the Toeplitz structure: row k of R times Σ, O(d) per row with
                 // forward and backward geometric sums; [RΣR]_kk = sum_j (RΣ)_kj R_kj.
                 let mut out = vec![0.0; d];
@@ -151,7 +264,7 @@ impl SigmaAtD {
                 }
                 (out, tr)
             }
-            SigmaAtD::Dense { cov, root } => {
+            Base::Dense { cov, root } => {
                 let mut g = Mat::<f64>::zeros(d, d);
                 matmul(&mut g, Accum::Replace, r, root, 1.0, Par::Seq);
                 let mut out = vec![0.0; d];
@@ -176,8 +289,8 @@ impl SigmaAtD {
     /// Finite-d Bayes error (1/d) sum_k 1/(Σ^{-1})_kk.
     pub fn bayes_error(&self) -> f64 {
         match self {
-            SigmaAtD::Diagonal(psi) => psi.iter().sum::<f64>() / psi.len() as f64,
-            SigmaAtD::Ar1 { rho, d } => {
+            Base::Diagonal(psi) => psi.iter().sum::<f64>() / psi.len() as f64,
+            Base::Ar1 { rho, d } => {
                 // Σ^{-1} is tridiagonal: diagonal 1/(1-rho^2) at both ends, (1+rho^2)/(1-rho^2) inside.
                 let (d, r2) = (*d as f64, rho * rho);
                 if d < 2.0 {
@@ -185,7 +298,7 @@ impl SigmaAtD {
                 }
                 (2.0 * (1.0 - r2) + (d - 2.0) * (1.0 - r2) / (1.0 + r2)) / d
             }
-            SigmaAtD::Dense { cov, .. } => {
+            Base::Dense { cov, .. } => {
                 let d = cov.nrows();
                 match cov.llt(Side::Lower) {
                     Ok(llt) => {
@@ -268,6 +381,12 @@ pub struct SimErrors {
     pub train_error: Stat,
     pub gen_error: Stat,
     pub bayes_error: Stat,
+    /// The spectral side (with --spike or --spectrum): top eigenvalues and overlaps.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<SpectralSummary>,
+    /// A-hat's eigenvalues of the first trial (for histograms), when the spectrum was computed.
+    #[serde(skip)]
+    pub ssr_eigenvalues: Vec<f64>,
 }
 
 /// Simulation settings shared by every experiment.
@@ -292,6 +411,21 @@ pub fn trial_rng(seed: u64, t: u64) -> ChaCha8Rng {
 
 /// Runs `trials` independent SSR experiments at (alpha, lambda) in parallel (eqs. (1)-(3)).
 pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimConfig, progress: &Progress) -> Result<Vec<SimErrors>> {
+    simulate(pop, &[], false, alpha, lambdas, cfg, progress)
+}
+
+/// Runs `trials` independent experiments with optional spikes; with `spectral` (always with
+/// spikes) also the eigenvalues and overlaps of `simspectrum`. All lambdas share the samples.
+pub fn simulate(
+    pop: &Population,
+    spikes: &[Spike],
+    spectral: bool,
+    alpha: f64,
+    lambdas: &[f64],
+    cfg: SimConfig,
+    progress: &Progress,
+) -> Result<Vec<SimErrors>> {
+    let spectral = spectral || !spikes.is_empty();
     for &l in lambdas {
         crate::solver::check_params(pop, alpha, l)?;
     }
@@ -299,26 +433,36 @@ pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimCo
         return Err(Error::input("--trials and --d must be at least 1"));
     }
     let d = pop.fixed_dim().unwrap_or(cfg.d);
-    let sigma = SigmaAtD::new(pop, d)?;
     let n = n_of(alpha, d);
     crate::resources::check_memory(n, d)?;
+    let sigma = if spikes.is_empty() { SigmaAtD::new(pop, d)? } else { SigmaAtD::with_spikes(pop, d, spikes, cfg.seed)? };
     let par = if cfg.trials >= rayon::current_num_threads() { Par::Seq } else { Par::rayon(0) };
-    // results[t][l] = (delta, train, gen)
-    let results: Vec<Vec<(f64, f64, f64)>> = (0..cfg.trials as u64)
+    // results[t][l] = ((delta, train, gen), spectral trial)
+    type Row = ((f64, f64, f64), Option<SpectralTrial>);
+    let results: Vec<Vec<Row>> = (0..cfg.trials as u64)
         .into_par_iter()
         .map(|t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
-            let out = lambdas.iter().map(|&l| ssr_errors(x.as_ref(), l, &sigma, par)).collect::<Result<Vec<_>>>();
+            let out = lambdas
+                .iter()
+                .map(|&l| {
+                    let e = ssr_errors(x.as_ref(), l, &sigma, par)?;
+                    let s = if spectral { Some(spectral_trial(x.as_ref(), l, &sigma, par)?) } else { None };
+                    Ok((e, s))
+                })
+                .collect::<Result<Vec<_>>>();
             progress.tick();
             out
         })
         .collect::<Result<_>>()?;
+    let thetas: Vec<f64> = spikes.iter().map(|s| s.theta).collect();
     let bayes = sigma.bayes_error();
     Ok(lambdas
         .iter()
         .enumerate()
         .map(|(li, &lambda)| {
-            let col = |f: fn(&(f64, f64, f64)) -> f64| Stat::of(&results.iter().map(|r| f(&r[li])).collect::<Vec<_>>());
+            let col = |f: fn(&(f64, f64, f64)) -> f64| Stat::of(&results.iter().map(|r| f(&r[li].0)).collect::<Vec<_>>());
+            let trials: Vec<SpectralTrial> = results.iter().filter_map(|r| r[li].1.clone()).collect();
             SimErrors {
                 alpha,
                 lambda,
@@ -330,6 +474,8 @@ pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimCo
                 train_error: col(|r| r.1),
                 gen_error: col(|r| r.2),
                 bayes_error: Stat { mean: bayes, se: 0.0 },
+                spectrum: if spectral { Some(summarize(&trials, &thetas)) } else { None },
+                ssr_eigenvalues: trials.first().map(|t| t.ssr_eigs.clone()).unwrap_or_default(),
             }
         })
         .collect())

@@ -2,6 +2,7 @@
 use crate::data::{read_covariance, Dataset};
 use crate::error::{Error, Result};
 use crate::model::Population;
+use crate::spikes::Spike;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -20,6 +21,9 @@ pub struct ModelSpec {
     /// Columns of the data set to drop (labels).
     #[serde(default)]
     pub drop_columns: Vec<String>,
+    /// Spikes "THETA" (delocalized) or "THETA@J" (uniform over noise atom J), on noise models.
+    #[serde(default)]
+    pub spike: Vec<String>,
 }
 
 impl ModelSpec {
@@ -46,6 +50,34 @@ impl ModelSpec {
         }
         let (psi, w) = parse_atoms(self.noise.as_deref().unwrap_or("1:1"))?;
         Population::atoms(&psi, &w)
+    }
+}
+
+impl ModelSpec {
+    /// The spikes on top of `pop` (each "THETA" or "THETA@J"; see `Spike::parse`).
+    pub fn spikes(&self, pop: &Population) -> Result<Vec<Spike>> {
+        if !self.spike.is_empty() {
+            crate::spikes::check_model(pop)?;
+        }
+        self.spike.iter().map(|s| Spike::parse(s, pop.eig.len())).collect()
+    }
+
+    /// Spikes where each THETA may be a grid (`mssr spikes` evaluates them one at a time).
+    pub fn spike_grid(&self, pop: &Population) -> Result<Vec<Spike>> {
+        if !self.spike.is_empty() {
+            crate::spikes::check_model(pop)?;
+        }
+        let mut out = Vec::new();
+        for s in &self.spike {
+            let (th, at) = match s.split_once('@') {
+                Some((t, j)) => (t, format!("@{j}")),
+                None => (s.as_str(), String::new()),
+            };
+            for theta in parse_grid("--spike theta", th)? {
+                out.push(Spike::parse(&format!("{theta}{at}"), pop.eig.len())?);
+            }
+        }
+        Ok(out)
     }
 }
 

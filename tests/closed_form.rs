@@ -1,7 +1,7 @@
 //! Eq. (1)-(3) against brute force: d separate ridge regressions and direct error sums.
 use faer::{Mat, Side};
 use masked_ssr::model::Population;
-use masked_ssr::simulation::{a_hat, ssr_errors, trial_rng, SigmaAtD};
+use masked_ssr::simulation::{a_hat, ssr_errors, trial_rng, Base, SigmaAtD};
 
 /// Row k of A-hat by its own ridge problem: min_a (1/n)|X_k - X_{-k} a|^2 + lambda |a|^2.
 fn ridge_row(x: &Mat<f64>, k: usize, lambda: f64) -> Vec<f64> {
@@ -58,9 +58,9 @@ fn error_traces_equal_direct_sums() {
             }
         }
         train /= (n * d) as f64;
-        let cov = match &sigma {
-            SigmaAtD::Diagonal(p) => Mat::from_fn(d, d, |i, j| if i == j { p[i] } else { 0.0 }),
-            SigmaAtD::Ar1 { rho, .. } => Mat::from_fn(d, d, |i, j| rho.powi((i as i32 - j as i32).abs())),
+        let cov = match &sigma.base {
+            Base::Diagonal(p) => Mat::from_fn(d, d, |i, j| if i == j { p[i] } else { 0.0 }),
+            Base::Ar1 { rho, .. } => Mat::from_fn(d, d, |i, j| rho.powi((i as i32 - j as i32).abs())),
             _ => unreachable!(),
         };
         let mut gen = 0.0;

@@ -1,0 +1,140 @@
+//! The spectral side of the Monte Carlo: eigenvalues of A-hat through the symmetric
+//! T = D^{1/2}(S + lambda I)D^{1/2} (eq. (8)), top eigenpairs of S and of the oracle-whitened S,
+//! and squared overlaps of top eigenvectors with the spike directions (eqs. (13), (13b)).
+use crate::error::{Error, Result};
+use crate::simulation::{Base, SigmaAtD, Stat};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par, Side};
+use serde::Serialize;
+
+/// One trial's spectral measurements.
+#[derive(Debug, Clone)]
+pub struct SpectralTrial {
+    /// All eigenvalues of A-hat (a = 1 - 1/t), ascending.
+    pub ssr_eigs: Vec<f64>,
+    /// Eigenvalues of S, ascending.
+    pub pca_eigs: Vec<f64>,
+    /// Eigenvalues of the oracle-whitened Ψ^{-1/2} S Ψ^{-1/2} (diagonal bases), ascending.
+    pub oracle_eigs: Vec<f64>,
+    /// Per spike: [whitened, right, left, pca, oracle] squared overlaps.
+    pub overlaps: Vec<[f64; 5]>,
+}
+
+fn evd(m: &Mat<f64>, what: &str) -> Result<(Vec<f64>, Mat<f64>)> {
+    let e = m.self_adjoint_eigen(Side::Lower).map_err(|e| Error::Numerical(format!("eigendecomposition of {what}: {e:?}")))?;
+    let s = e.S().column_vector();
+    Ok(((0..m.nrows()).map(|i| s[i]).collect(), e.U().to_owned()))
+}
+
+fn dot(a: &[f64], b: MatRef<'_, f64>, col: usize) -> f64 {
+    a.iter().enumerate().map(|(k, x)| x * b[(k, col)]).sum()
+}
+
+/// Squared overlaps of the eigenvector in column `col` of `w` with direction `u` (any norm).
+fn cos2(u: &[f64], w: MatRef<'_, f64>, col: usize) -> f64 {
+    let uu: f64 = u.iter().map(|x| x * x).sum();
+    dot(u, w, col).powi(2) / uu
+}
+
+/// Runs the spectral measurements on one sample X.
+pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut s = Mat::<f64>::zeros(d, d);
+    matmul(&mut s, Accum::Replace, x.transpose(), x, 1.0 / n as f64, par);
+    let k = Mat::from_fn(d, d, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
+    let r = faer::linalg::solvers::DenseSolveCore::inverse(
+        &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("S + lambda I singular (n = {n}, d = {d})")))?,
+    );
+    let dg: Vec<f64> = (0..d).map(|i| r[(i, i)]).collect();
+    let sq: Vec<f64> = dg.iter().map(|x| x.sqrt()).collect();
+    let t = Mat::from_fn(d, d, |i, j| sq[i] * k[(i, j)] * sq[j]);
+    let (tv, tw) = evd(&t, "T")?;
+    let (sv, sw) = evd(&s, "S")?;
+    let (ov, ow) = match &sigma.base {
+        Base::Diagonal(psi) => {
+            let ip: Vec<f64> = psi.iter().map(|p| 1.0 / p.sqrt()).collect();
+            let w = Mat::from_fn(d, d, |i, j| ip[i] * s[(i, j)] * ip[j]);
+            let (v, u) = evd(&w, "whitened S")?;
+            (v, Some((u, ip)))
+        }
+        _ => (Vec::new(), None),
+    };
+    let r_sp = sigma.spikes.len();
+    let top = |len: usize| (len.saturating_sub(r_sp.max(1))..len).collect::<Vec<usize>>();
+    let mut overlaps = Vec::new();
+    for sp in &sigma.spikes {
+        let v = &sp.v;
+        let u_white: Vec<f64> = v.iter().zip(&dg).map(|(a, b)| a / b.sqrt()).collect();
+        // the top eigenvector of T that carries this spike: largest whitened overlap among the top r
+        let col = *top(d).iter().max_by(|&&a, &&b| cos2(&u_white, tw.as_ref(), a).total_cmp(&cos2(&u_white, tw.as_ref(), b))).expect("d > 0");
+        let whitened = cos2(&u_white, tw.as_ref(), col);
+        // A-hat right eigenvector D^{-1/2} w, left eigenvector D^{1/2} w
+        let right_vec: Vec<f64> = (0..d).map(|k| tw[(k, col)] / dg[k].sqrt()).collect();
+        let left_vec: Vec<f64> = (0..d).map(|k| tw[(k, col)] * dg[k].sqrt()).collect();
+        let c2 = |a: &[f64], b: &[f64]| {
+            let ab: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            ab * ab / (a.iter().map(|x| x * x).sum::<f64>() * b.iter().map(|x| x * x).sum::<f64>())
+        };
+        let right = c2(&right_vec, v);
+        let left = c2(&left_vec, v);
+        let pca = top(d).iter().map(|&c| cos2(v, sw.as_ref(), c)).fold(0.0, f64::max);
+        let oracle = match &ow {
+            Some((u, ip)) => {
+                let vt: Vec<f64> = v.iter().zip(ip).map(|(a, b)| a * b).collect();
+                top(d).iter().map(|&c| cos2(&vt, u.as_ref(), c)).fold(0.0, f64::max)
+            }
+            None => f64::NAN,
+        };
+        overlaps.push([whitened, right, left, pca, oracle]);
+    }
+    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
+}
+
+/// Per-spike overlap statistics over trials.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpikeOverlaps {
+    pub theta: f64,
+    pub ssr_whitened_overlap: Stat,
+    pub ssr_overlap: Stat,
+    pub ssr_left_overlap: Stat,
+    pub pca_overlap: Stat,
+    pub oracle_whitened_pca_overlap: Stat,
+}
+
+/// Spectral statistics over trials: top eigenvalues (the largest, and the first below the
+/// r spikes, i.e. the top of the bulk) and overlaps.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpectralSummary {
+    pub ssr_top_eigenvalue: Stat,
+    pub ssr_bulk_top_eigenvalue: Stat,
+    pub pca_top_eigenvalue: Stat,
+    pub pca_bulk_top_eigenvalue: Stat,
+    pub oracle_whitened_pca_top_eigenvalue: Stat,
+    pub spikes: Vec<SpikeOverlaps>,
+}
+
+/// Summarizes trials; `thetas` are the spikes' strengths in order.
+pub fn summarize(trials: &[SpectralTrial], thetas: &[f64]) -> SpectralSummary {
+    let r = thetas.len();
+    let nth_top = |v: &Vec<f64>, k: usize| if v.len() > k { v[v.len() - 1 - k] } else { f64::NAN };
+    let st = |f: &dyn Fn(&SpectralTrial) -> f64| Stat::of(&trials.iter().map(f).collect::<Vec<_>>());
+    SpectralSummary {
+        ssr_top_eigenvalue: st(&|t| nth_top(&t.ssr_eigs, 0)),
+        ssr_bulk_top_eigenvalue: st(&|t| nth_top(&t.ssr_eigs, r)),
+        pca_top_eigenvalue: st(&|t| nth_top(&t.pca_eigs, 0)),
+        pca_bulk_top_eigenvalue: st(&|t| nth_top(&t.pca_eigs, r)),
+        oracle_whitened_pca_top_eigenvalue: st(&|t| nth_top(&t.oracle_eigs, 0)),
+        spikes: thetas
+            .iter()
+            .enumerate()
+            .map(|(i, &theta)| SpikeOverlaps {
+                theta,
+                ssr_whitened_overlap: st(&|t| t.overlaps[i][0]),
+                ssr_overlap: st(&|t| t.overlaps[i][1]),
+                ssr_left_overlap: st(&|t| t.overlaps[i][2]),
+                pca_overlap: st(&|t| t.overlaps[i][3]),
+                oracle_whitened_pca_overlap: st(&|t| t.overlaps[i][4]),
+            })
+            .collect(),
+    }
+}
