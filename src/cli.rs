@@ -139,6 +139,8 @@ enum Command {
     Figures(crate::figures::FiguresArgs),
     /// Render one figure from a spec file (TOML)
     Figure(crate::figures::FigureArgs),
+    /// Theory against simulation for errors, edges, outliers, thresholds and overlaps
+    Validate(crate::validate::ValidateArgs),
 }
 
 /// Runs the CLI on `args`; returns the process exit code (2 for bad input).
@@ -207,6 +209,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::LearningCurve(a) => crate::figures::learning_curve_cmd(&a),
         Command::Figures(a) => crate::figures::figures_cmd(&a),
         Command::Figure(a) => crate::figures::figure_cmd(&a),
+        Command::Validate(a) => crate::validate::validate_cmd(&a),
     }
 }
 

@@ -20,5 +20,6 @@ pub mod spikes;
 pub mod spec;
 pub mod spectral;
 pub mod table;
+pub mod validate;
 
 pub use error::{Error, Result};
