@@ -3,6 +3,7 @@
 //! Kinds: `errors-vs-alpha`, `errors-vs-lambda`, `learning-curve`. Each spec names the model,
 //! the theory grid and the simulation sizes; see plots/README.md.
 use crate::data::Dataset;
+use crate::figspectral;
 use crate::error::{Error, Result};
 use crate::optimize::optimal_lambda;
 use crate::plotting::{render, Figure, Panel, Series, Style};
@@ -22,6 +23,11 @@ pub const BUILTIN_SPECS: &[(&str, &str)] = &[
     ("errors_ar1.toml", include_str!("../plots/errors_ar1.toml")),
     ("gen_vs_lambda.toml", include_str!("../plots/gen_vs_lambda.toml")),
     ("learning_curve_digits.toml", include_str!("../plots/learning_curve_digits.toml")),
+    ("spectrum_histogram.toml", include_str!("../plots/spectrum_histogram.toml")),
+    ("top_eigenvalue.toml", include_str!("../plots/top_eigenvalue.toml")),
+    ("overlaps.toml", include_str!("../plots/overlaps.toml")),
+    ("phase_diagram.toml", include_str!("../plots/phase_diagram.toml")),
+    ("threshold_ratio.toml", include_str!("../plots/threshold_ratio.toml")),
 ];
 
 /// What a figure shows.
@@ -34,6 +40,16 @@ pub enum Kind {
     ErrorsVsLambda,
     /// Real data: theory learning curve vs SSR on subsamples scored on held-out rows.
     LearningCurve,
+    /// Histogram of A-hat's eigenvalues (one simulation) against the theory density.
+    SpectrumHistogram,
+    /// Top eigenvalue of A-hat and of S against theta.
+    TopEigenvalue,
+    /// Squared overlaps against theta: SSR right/left, PCA, oracle-whitened PCA.
+    Overlaps,
+    /// (alpha, theta) phase diagram of SSR and PCA thresholds.
+    PhaseDiagram,
+    /// SSR/PCA threshold ratio against the spread of the noise variances.
+    ThresholdRatio,
 }
 
 /// Simulation sizes of a figure.
@@ -82,6 +98,14 @@ pub struct FigureSpec {
     pub y_log: bool,
     /// Subsample sizes n (learning-curve).
     pub n: Option<String>,
+    /// Spike strengths (grid) for the spectral figures.
+    pub theta: Option<String>,
+    /// Put the spike on one noise atom's coordinates (0-based) instead of all coordinates.
+    pub spike_atom: Option<usize>,
+    /// Spreads s of the noise variances {1/s, s} (threshold-ratio).
+    pub spread: Option<String>,
+    /// Histogram bins (spectrum-histogram).
+    pub bins: Option<usize>,
     pub simulation: Option<SimSpec>,
 }
 
@@ -115,6 +139,11 @@ pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<
         Kind::ErrorsVsAlpha => errors_vs_alpha(spec, &model, name, quiet),
         Kind::ErrorsVsLambda => errors_vs_lambda(spec, &model, name, quiet),
         Kind::LearningCurve => learning_curve_figure(spec, &model, name, quiet),
+        Kind::SpectrumHistogram => figspectral::histogram(spec, &model, name, quiet),
+        Kind::TopEigenvalue => figspectral::top_eigenvalue(spec, &model, name, quiet),
+        Kind::Overlaps => figspectral::overlaps(spec, &model, name, quiet),
+        Kind::PhaseDiagram => figspectral::phase_diagram(spec, &model, name, quiet),
+        Kind::ThresholdRatio => figspectral::threshold_ratio(spec, &model, name, quiet),
     }
 }
 
@@ -191,8 +220,14 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
     })
 }
 
-fn line(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>) -> Series {
+/// A solid theory line.
+pub fn line(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>) -> Series {
     Series { label, color, style: Style::Line, x, y, y2: vec![] }
+}
+
+/// Simulation markers with error bars (half-width = one standard error).
+pub fn marker_series(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>, se: Vec<f64>) -> Series {
+    Series { label, color, style: Style::ErrorBars, x, y, y2: se }
 }
 
 fn errors_vs_lambda(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
@@ -396,6 +431,10 @@ pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
         y_max: None,
         y_log: false,
         n: Some(a.n.clone()),
+        theta: None,
+        spike_atom: None,
+        spread: None,
+        bins: None,
         simulation: Some(SimSpec { d: 0, trials: a.trials, seed: a.seed, points: String::new() }),
     };
     let r = build(&spec, "learning_curve", Path::new("."), a.quiet)?;

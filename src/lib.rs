@@ -3,6 +3,7 @@
 //! Data flows one way: spec -> model -> theory / simulation -> table -> figure.
 pub mod data;
 pub mod error;
+pub mod figspectral;
 pub mod figures;
 pub mod cli;
 pub mod model;
