@@ -172,7 +172,9 @@ pub fn overlaps(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -
         series.push(marker_series(if i == 0 { Some(format!("simulation d = {d} (± s.e.)")) } else { None }, i, simt.column("theta"), simt.column(k), simt.column(&format!("{k}_se"))));
     }
     let r0 = &reps[0];
-    series.push(Series { label: Some("thresholds: SSR, PCA, oracle".into()), color: 7, style: Style::VLines, x: vec![r0.ssr_threshold, r0.pca_threshold, r0.oracle_whitened_pca_threshold], y: vec![], y2: vec![] });
+    for (color, what, x) in [(0, "SSR", r0.ssr_threshold), (2, "PCA", r0.pca_threshold), (3, "oracle", r0.oracle_whitened_pca_threshold)] {
+        series.push(Series { label: Some(format!("{what} threshold {x:.3}")), color, style: Style::VLines, x: vec![x], y: vec![], y2: vec![] });
+    }
     let title = spec.title.clone().unwrap_or_else(|| format!("Squared overlaps with the spike: {}, α = {alpha}, λ = {lambda}", pop.label));
     Ok(Rendered {
         figure: Figure {

@@ -175,7 +175,8 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
         }
     }
     let bayes = pop.bayes_error();
-    let panel = |key: &str, se: &str, ylab: &str, title: &str, with_bayes: bool| {
+    let panel = |key: &str, se: &str, ylab: &str, title: &str, is_gen: bool| {
+        let with_bayes = is_gen;
         let mut series = Vec::new();
         for (i, &l) in lambdas.iter().enumerate() {
             let rows: Vec<&Vec<f64>> = theory.rows.iter().filter(|r| r[0] == l).collect();
@@ -200,7 +201,8 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
             x_label: "α = n/d".into(),
             y_label: ylab.into(),
             y_log: spec.y_log,
-            y_range: spec.y_max.map(|m| (if spec.y_log { 1e-2 } else { 0.0 }, m)),
+            // y_max clips the interpolation peak of E_gen; the training error stays below it
+            y_range: if is_gen { spec.y_max.map(|m| (if spec.y_log { 1e-2 } else { 0.0 }, m)) } else { None },
             series,
             ..Default::default()
         }
@@ -302,13 +304,23 @@ fn learning_curve_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet
     let progress = Progress::new(format!("{name}: subsample fits"), sim.trials * ns.len(), quiet);
     let t = learning_curve(&ds, &ns, lambda, sim.trials, sim.seed, &progress)?;
     let d = ds.x.ncols();
-    let (a, th, ex, se) = (t.column("alpha"), t.column("theory_gen_error"), t.column("experiment_gen_error"), t.column("experiment_se"));
+    let (a, ex, se) = (t.column("alpha"), t.column("experiment_gen_error"), t.column("experiment_se"));
+    // the theory line on a fine log grid spanning the subsample sizes
+    let pop = crate::model::Population::dense(ds.covariance(), label.clone())?;
+    let (a0, a1) = (a.iter().cloned().fold(f64::INFINITY, f64::min), a.iter().cloned().fold(0.0, f64::max));
+    let fine: Vec<f64> = (0..80).map(|i| (a0.ln() + (a1.ln() - a0.ln()) * i as f64 / 79.0).exp()).collect();
+    let curve = errors_sweep(&pop, &fine.iter().map(|&x| (x, lambda)).collect::<Vec<_>>())?;
+    let mut theory = Table::new(&["alpha", "n", "lambda", "gen_error", "train_error"]);
+    for e in &curve {
+        theory.push(vec![e.alpha, e.alpha * d as f64, lambda, e.gen_error, e.train_error]);
+    }
+    let th = theory.column("gen_error");
     let bayes = t.column("bayes_error")[0];
     let title = spec.title.clone().unwrap_or_else(|| {
         format!("Learning curve, {label} (d = {d}, N = {}), λ = {lambda}", ds.x.nrows())
     });
     let series = vec![
-        line(Some("theory (Σ = covariance of the full data set)".into()), 0, a.clone(), th),
+        line(Some("theory (Σ = covariance of the full data set)".into()), 0, fine, th),
         Series {
             label: Some(format!("SSR on subsamples, held-out error ({} trials, ± s.e.)", sim.trials)),
             color: 1,
@@ -333,7 +345,7 @@ fn learning_curve_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet
             width: 900,
             height: 640,
         },
-        tables: vec![("data".into(), t)],
+        tables: vec![("experiment".into(), t), ("theory".into(), theory)],
     })
 }
 

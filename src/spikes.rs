@@ -1,5 +1,5 @@
 //! Spiked covariances Σ = Σ0 + sum_i theta_i v_i v_i^T: outliers, BBP thresholds and overlaps
-//! (theory/README.md section 8, eqs. (11)-(13b)). Every routine works on a `spectral::Problem`,
+//! (theory/README.md sections 8-9, eqs. (11)-(13b)). Every routine works on a `spectral::Problem`,
 //! so SSR, PCA and oracle-whitened PCA share it.
 use crate::error::{Error, Result};
 use crate::model::{Coordinates, Population};
