@@ -428,4 +428,56 @@ mod tests {
         assert!(p.delta_right(top + 1e-6).is_some());
         assert!(p.delta_right(top - 1e-3).is_none());
     }
+
+    /// Mass of the density over the found intervals, by midpoint rule on `n` points each.
+    fn mass(p: &Problem, iv: &[(Edge, Edge)], n: usize) -> f64 {
+        iv.iter()
+            .map(|(l, h)| {
+                let w = (h.t - l.t) / n as f64;
+                let ts: Vec<f64> = (0..n).map(|i| l.t + w * (i as f64 + 0.5)).collect();
+                density_grid(p, &ts).unwrap().iter().map(|r| r.1 * w).sum::<f64>()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn separated_atoms_give_two_intervals_with_all_the_mass() {
+        // S has one interval per well-separated atom (SSR's T whitens them into one, checked below)
+        let pop = Population::atoms(&[0.1, 10.0], &[0.3, 0.7]).unwrap();
+        let ssr = Problem::ssr(&pop, 10.0, 0.05).unwrap();
+        let iv = ssr.edges(800).unwrap();
+        assert_eq!(iv.len(), 1, "{iv:?}");
+        assert!((mass(&ssr, &iv, 3000) - 1.0).abs() < 2e-3);
+        for p in [Problem::pca(&pop, 10.0).unwrap()] {
+            let iv = p.edges(800).unwrap();
+            assert_eq!(iv.len(), 2, "{:?}: {iv:?}", p.method);
+            for (l, h) in &iv {
+                assert!(l.residual < 1e-12 && h.residual < 1e-12);
+            }
+            // zero density in the gap, total mass 1, and each interval carries its atom's weight
+            let gap = 0.5 * (iv[0].1.t + iv[1].0.t);
+            assert_eq!(p.density(gap).unwrap(), 0.0);
+            let m = mass(&p, &iv, 3000);
+            assert!((m - 1.0).abs() < 2e-3, "{:?}: mass {m}", p.method);
+            let m0 = mass(&p, &iv[..1], 3000);
+            assert!((m0 - 0.3).abs() < 2e-3, "{:?}: first interval mass {m0}", p.method);
+        }
+    }
+
+    #[test]
+    fn point_mass_when_alpha_below_one() {
+        // PCA: mass 1 - alpha at 0; the continuous part carries alpha
+        let p = Problem::pca(&Population::isotropic(), 0.5).unwrap();
+        assert_eq!(p.point_masses(), vec![(0.0, 0.5)]);
+        let iv = p.edges(600).unwrap();
+        assert!((mass(&p, &iv, 4000) - 0.5).abs() < 2e-3);
+    }
+
+    #[test]
+    fn model_h_ssr_density_integrates_to_one() {
+        let pop = Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap();
+        let p = Problem::ssr(&pop, 2.0, 0.1).unwrap();
+        let iv = p.edges(600).unwrap();
+        assert!((mass(&p, &iv, 4000) - 1.0).abs() < 2e-3);
+    }
 }

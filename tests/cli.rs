@@ -123,3 +123,35 @@ fn bad_figure_spec_is_refused() {
     std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"-0.1\"\n[simulation]\npoints = \"1\"\n").unwrap();
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "lambda", Some(&dir.join("bad.png")));
 }
+
+#[test]
+fn spectrum_and_spikes_json() {
+    let v = json(&mssr(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5", "--points", "50", "--json"]));
+    let e = v["ssr_edges"].as_array().unwrap();
+    assert_eq!(e.len(), 1);
+    assert!((e[0][1].as_f64().unwrap() - 0.770658).abs() < 1e-6);
+    assert!((v["pca_edges"][0][1].as_f64().unwrap() - 4.649975).abs() < 1e-6);
+    assert_eq!(v["grid"].as_array().unwrap().len(), 50);
+    let v = json(&mssr(&["spikes", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5", "--spike", "0.5,2", "--spike", "2@1", "--json"]));
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for k in ["theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_threshold", "oracle_whitened_pca_outlier", "oracle_whitened_pca_overlap"] {
+        assert!(rows[1].get(k).is_some(), "missing {k}");
+    }
+    assert!(rows[0]["ssr_outlier"].is_null(), "theta 0.5 is below SSR's threshold 0.6546");
+    assert!((rows[1]["ssr_overlap"].as_f64().unwrap() - 0.6666).abs() < 1e-4);
+}
+
+#[test]
+fn bad_spectral_input_is_refused() {
+    let base = ["spikes", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5"];
+    let with = |extra: &[&str]| base.iter().chain(extra).map(|s| s.to_string()).collect::<Vec<_>>();
+    refuses(&with(&["--spike", "0"]), "theta must be positive", None);
+    refuses(&with(&["--spike", "-1"]), "theta must be positive", None);
+    refuses(&with(&["--spike", "2@5"]), "out of range", None);
+    refuses(&with(&["--spike", "3:1:4"]), "backwards", None);
+    refuses(&with(&[]), "--spike", None);
+    refuses(&["spikes", "--alpha", "2", "--lambda", "0.1", "--ar1", "0.5", "--spike", "1"], "diagonal noise", None);
+    refuses(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--points", "1"], "points", None);
+    refuses(&["spectrum", "--alpha", "0.5", "--lambda", "0"], "alpha > 1", None);
+}
