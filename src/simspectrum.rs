@@ -3,8 +3,7 @@
 //! and squared overlaps of top eigenvectors with the spike directions (eqs. (13), (13b)).
 use crate::error::{Error, Result};
 use crate::simulation::{Base, SigmaAtD, Stat};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Mat, MatRef, Par, Side};
 use serde::Serialize;
 
 /// One trial's spectral measurements.
@@ -26,6 +25,11 @@ fn evd(m: &Mat<f64>, what: &str) -> Result<(Vec<f64>, Mat<f64>)> {
     Ok(((0..m.nrows()).map(|i| s[i]).collect(), e.U().to_owned()))
 }
 
+/// Eigenvalues only (ascending): what is needed when there is no spike to compare vectors with.
+fn eigenvalues(m: &Mat<f64>, what: &str) -> Result<Vec<f64>> {
+    m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| Error::Numerical(format!("eigenvalues of {what}: {e:?}")))
+}
+
 fn dot(a: &[f64], b: MatRef<'_, f64>, col: usize) -> f64 {
     a.iter().enumerate().map(|(k, x)| x * b[(k, col)]).sum()
 }
@@ -39,8 +43,7 @@ fn cos2(u: &[f64], w: MatRef<'_, f64>, col: usize) -> f64 {
 /// Runs the spectral measurements on one sample X.
 pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
     let (n, d) = (x.nrows(), x.ncols());
-    let mut s = Mat::<f64>::zeros(d, d);
-    matmul(&mut s, Accum::Replace, x.transpose(), x, 1.0 / n as f64, par);
+    let s = crate::simulation::gram(x, par);
     let k = Mat::from_fn(d, d, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
     let r = faer::linalg::solvers::DenseSolveCore::inverse(
         &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("S + lambda I singular (n = {n}, d = {d})")))?,
@@ -48,6 +51,14 @@ pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Pa
     let dg: Vec<f64> = (0..d).map(|i| r[(i, i)]).collect();
     let sq: Vec<f64> = dg.iter().map(|x| x.sqrt()).collect();
     let t = Mat::from_fn(d, d, |i, j| sq[i] * k[(i, j)] * sq[j]);
+    drop(k);
+    drop(r);
+    if sigma.spikes.is_empty() {
+        // no spike: only the spectra are measured, so no eigenvectors and no oracle
+        let tv = eigenvalues(&t, "T")?;
+        let sv = eigenvalues(&s, "S")?;
+        return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
+    }
     let (tv, tw) = evd(&t, "T")?;
     let (sv, sw) = evd(&s, "S")?;
     let (ov, ow) = match &sigma.base {

@@ -320,11 +320,34 @@ pub fn a_hat(x: MatRef<'_, f64>, lambda: f64) -> Result<(Mat<f64>, Mat<f64>)> {
     Ok((a, r))
 }
 
+/// S = X^T X / n, computing the lower triangle only (half the flops) and mirroring it.
+pub fn gram(x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut s = Mat::<f64>::zeros(d, d);
+    tri_matmul(
+        &mut s,
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        x,
+        BlockStructure::Rectangular,
+        1.0 / n as f64,
+        par,
+    );
+    for j in 0..d {
+        for i in 0..j {
+            s[(i, j)] = s[(j, i)];
+        }
+    }
+    s
+}
+
 /// R = (X^T X / n + lambda I)^{-1} through a Cholesky factorization.
 pub fn resolvent(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>> {
     let (n, d) = (x.nrows(), x.ncols());
-    let mut s = Mat::<f64>::zeros(d, d);
-    matmul(&mut s, Accum::Replace, x.transpose(), x, 1.0 / n as f64, par);
+    let mut s = gram(x, par);
     for k in 0..d {
         s[(k, k)] += lambda;
     }
@@ -349,6 +372,68 @@ pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -
     let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
     let gen: f64 = (0..d).map(|k| rsr[k] / (r[(k, k)] * r[(k, k)])).sum();
     Ok((tr / n as f64, train / d as f64, gen / d as f64))
+}
+
+/// SSR errors of one sample for several lambdas, reusing one eigendecomposition S = U Λ U^T:
+/// R(lambda) = U (Λ + lambda)^{-1} U^T. Diag(R) and Diag(R^2) cost O(d^2) per lambda through
+/// U∘U; so does Diag(R Σ R) when Σ is a multiple of I. Other Σ form R once per lambda (one
+/// symmetric product) instead of a new factorization and inverse.
+pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, par: Par) -> Result<Vec<(f64, f64, f64)>> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+    if lambdas.len() == 1 {
+        return Ok(vec![ssr_errors(x, lambdas[0], sigma, par)?]);
+    }
+    let (n, d) = (x.nrows(), x.ncols());
+    let (u, eig) = {
+        let s = gram(x, par);
+        let e = s.self_adjoint_eigen(Side::Lower).map_err(|e| Error::Numerical(format!("eigendecomposition of S: {e:?}")))?;
+        let ev = e.S().column_vector();
+        (e.U().to_owned(), (0..d).map(|j| ev[j].max(0.0)).collect::<Vec<f64>>())
+    };
+    let scalar = match (&sigma.base, sigma.spikes.is_empty()) {
+        (Base::Diagonal(psi), true) if psi.iter().all(|&p| p == psi[0]) => Some(psi[0]),
+        _ => None,
+    };
+    for &lambda in lambdas {
+        if eig.iter().any(|&l| l + lambda <= 0.0) {
+            return Err(Error::Numerical(format!("S + lambda I is singular (n = {n}, d = {d}, lambda = {lambda})")));
+        }
+    }
+    // Diag(R) and Diag(R^2) for every lambda at once: (U∘U) G with G_j,(2l, 2l+1) = r_j, r_j^2
+    let u2 = Mat::from_fn(d, d, |k, j| u[(k, j)] * u[(k, j)]);
+    let g = Mat::from_fn(d, 2 * lambdas.len(), |j, c| {
+        let r = 1.0 / (eig[j] + lambdas[c / 2]);
+        if c % 2 == 0 { r } else { r * r }
+    });
+    let mut diag = Mat::<f64>::zeros(d, 2 * lambdas.len());
+    matmul(&mut diag, Accum::Replace, &u2, &g, 1.0, par);
+    drop(u2);
+    let mut out = Vec::with_capacity(lambdas.len());
+    for (li, &lambda) in lambdas.iter().enumerate() {
+        let r: Vec<f64> = eig.iter().map(|&l| 1.0 / (l + lambda)).collect();
+        let (rkk, rr) = (diag.col_as_slice(2 * li), diag.col_as_slice(2 * li + 1));
+        let train: f64 = (0..d).map(|k| (rkk[k] - lambda * rr[k]) / (rkk[k] * rkk[k])).sum::<f64>() / d as f64;
+        let (gen, delta) = match scalar {
+            Some(c) => (
+                (0..d).map(|k| c * rr[k] / (rkk[k] * rkk[k])).sum::<f64>() / d as f64,
+                c * rkk.iter().sum::<f64>() / n as f64,
+            ),
+            None => {
+                let w = Mat::from_fn(d, d, |k, j| u[(k, j)] * r[j].sqrt());
+                let mut rm = Mat::<f64>::zeros(d, d);
+                tri_matmul(&mut rm, BlockStructure::TriangularLower, Accum::Replace, &w, BlockStructure::Rectangular, w.transpose(), BlockStructure::Rectangular, 1.0, par);
+                for j in 0..d {
+                    for i in 0..j {
+                        rm[(i, j)] = rm[(j, i)];
+                    }
+                }
+                let (rsr, tr) = sigma.r_sigma_r_diag(rm.as_ref());
+                ((0..d).map(|k| rsr[k] / (rkk[k] * rkk[k])).sum::<f64>() / d as f64, tr / n as f64)
+            }
+        };
+        out.push((delta, train, gen));
+    }
+    Ok(out)
 }
 
 /// Mean and standard error over trials.
@@ -443,14 +528,14 @@ pub fn simulate(
         .into_par_iter()
         .map(|t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
-            let out = lambdas
-                .iter()
-                .map(|&l| {
-                    let e = ssr_errors(x.as_ref(), l, &sigma, par)?;
-                    let s = if spectral { Some(spectral_trial(x.as_ref(), l, &sigma, par)?) } else { None };
-                    Ok((e, s))
-                })
-                .collect::<Result<Vec<_>>>();
+            let out = if spectral {
+                lambdas
+                    .iter()
+                    .map(|&l| Ok((ssr_errors(x.as_ref(), l, &sigma, par)?, Some(spectral_trial(x.as_ref(), l, &sigma, par)?))))
+                    .collect::<Result<Vec<_>>>()
+            } else {
+                ssr_errors_sweep(x.as_ref(), lambdas, &sigma, par).map(|v| v.into_iter().map(|e| (e, None)).collect())
+            };
             progress.tick();
             out
         })

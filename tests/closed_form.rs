@@ -77,3 +77,20 @@ fn error_traces_equal_direct_sums() {
         assert!((g - gen).abs() < 1e-12 * gen, "{}: gen {g} vs {gen}", pop.label);
     }
 }
+
+#[test]
+fn lambda_sweep_by_one_eigendecomposition_equals_separate_solves() {
+    use masked_ssr::simulation::ssr_errors_sweep;
+    let lambdas = [0.01, 0.1, 1.0, 7.0];
+    for pop in [Population::isotropic(), Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap(), Population::ar1(0.6).unwrap()] {
+        let sigma = SigmaAtD::new(&pop, 30).unwrap();
+        let x = sigma.sample(45, &mut trial_rng(2, 0));
+        let sweep = ssr_errors_sweep(x.as_ref(), &lambdas, &sigma, faer::Par::Seq).unwrap();
+        for (l, s) in lambdas.iter().zip(&sweep) {
+            let one = ssr_errors(x.as_ref(), *l, &sigma, faer::Par::Seq).unwrap();
+            for (a, b) in [(s.0, one.0), (s.1, one.1), (s.2, one.2)] {
+                assert!((a - b).abs() < 1e-10 * b.abs(), "{} lambda {l}: {a} vs {b}", pop.label);
+            }
+        }
+    }
+}
