@@ -1,7 +1,8 @@
 //! Command-line interface: parses flags into specs, runs them, prints text / JSON / CSV.
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::simulation::{simulate, SimConfig, SimErrors};
+use crate::shard::Shard;
+use crate::simulation::{merge_runs, run_trials, summarize_run, SimConfig, SimErrors, TrialRun};
 use crate::solver::{errors_sweep, Errors};
 use crate::spec::{parse_grid, ModelSpec};
 use crate::table::{write_text, Table};
@@ -101,6 +102,10 @@ enum Command {
         /// Also the spectral side (on by default with --spike): top eigenvalues and overlaps
         #[arg(long)]
         spectrum: bool,
+        /// Run only shard I of N (trials t with t mod N = I-1) and print its raw trials as JSON,
+        /// for `mssr merge`
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -141,6 +146,16 @@ enum Command {
     Figure(crate::figures::FigureArgs),
     /// Theory against simulation for errors, edges, outliers, thresholds and overlaps
     Validate(crate::validate::ValidateArgs),
+    /// Combine the JSON of `simulate --shard I/N` runs into what a single run prints
+    Merge {
+        /// Shard files written by `mssr simulate --shard I/N ... > FILE`
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Benchmarks: theory and simulation timings (median, min, repetitions) against the targets of issue #4
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Runs the CLI on `args`; returns the process exit code (2 for bad input).
@@ -181,18 +196,42 @@ fn dispatch(cmd: Command) -> Result<()> {
             let rows = errors_sweep(&pop, &points)?;
             emit_errors(&rows, &out)
         }
-        Command::Simulate { d, alpha, lambda, trials, seed, spectrum, model, out } => {
+        Command::Simulate { d, alpha, lambda, trials, seed, spectrum, shard, model, out } => {
             let spec = model.spec();
             let pop = spec.build()?;
             let spikes = spec.spikes(&pop)?;
             let alphas = parse_grid("--alpha", &alpha)?;
             let lambdas = parse_grid("--lambda", &lambda)?;
             let cfg = SimConfig { d, trials, seed };
-            let progress = Progress::new("simulate: trials", trials * alphas.len(), out.quiet);
-            let mut rows = Vec::new();
+            let shard = match &shard {
+                Some(s) => Shard::parse(s)?,
+                None => Shard::ALL,
+            };
+            let owned = (0..trials).filter(|&t| shard.owns(t)).count();
+            let progress = Progress::new("simulate: trials", owned * alphas.len(), out.quiet);
+            let mut runs = Vec::new();
             for &a in &alphas {
-                rows.extend(simulate(&pop, &spikes, spectrum, a, &lambdas, cfg, &progress)?);
+                runs.push(run_trials(&pop, &spikes, spectrum, a, &lambdas, cfg, shard, &progress)?);
             }
+            if !shard.is_all() {
+                if out.csv.is_some() {
+                    return Err(Error::input("--csv goes on `mssr merge`; a shard prints its raw trials as JSON"));
+                }
+                println!("{}", serde_json::to_string(&ShardFile { shard, runs }).expect("serializable"));
+                return Ok(());
+            }
+            let rows = runs.iter().map(summarize_run).collect::<Result<Vec<_>>>()?.concat();
+            emit_sim(&rows, &out)
+        }
+        Command::Merge { files, out } => {
+            let mut runs = Vec::new();
+            for f in &files {
+                let text = std::fs::read_to_string(f).map_err(|e| Error::Io { path: f.display().to_string(), source: e })?;
+                let sf: ShardFile = serde_json::from_str(&text)
+                    .map_err(|e| Error::input(format!("{}: not a shard file of `mssr simulate --shard` ({e})", f.display())))?;
+                runs.extend(sf.runs);
+            }
+            let rows = merge_runs(runs)?.iter().map(summarize_run).collect::<Result<Vec<_>>>()?.concat();
             emit_sim(&rows, &out)
         }
         Command::Spectrum { alpha, lambda, points, model, out } => crate::report::spectrum_cmd(&model.spec(), alpha, lambda, points, &out.csv, out.json),
@@ -210,7 +249,15 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Figures(a) => crate::figures::figures_cmd(&a),
         Command::Figure(a) => crate::figures::figure_cmd(&a),
         Command::Validate(a) => crate::validate::validate_cmd(&a),
+        Command::Bench(a) => crate::bench::bench_cmd(&a),
     }
+}
+
+/// What `simulate --shard I/N` prints: the shard and its raw trials, one run per alpha.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ShardFile {
+    shard: Shard,
+    runs: Vec<TrialRun>,
 }
 
 /// All (alpha, lambda) pairs, lambda fastest.

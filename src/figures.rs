@@ -375,6 +375,10 @@ pub struct FiguresArgs {
     /// No progress messages
     #[arg(long, short)]
     quiet: bool,
+    /// Render only shard I of N of the gallery (figures k with k mod N = I-1); the shards'
+    /// outputs together are the whole gallery
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
 }
 
 /// `mssr figure SPEC`
@@ -509,8 +513,12 @@ pub fn figures_cmd(a: &FiguresArgs) -> Result<()> {
             Ok((file.trim_end_matches(".toml").to_string(), spec, base))
         })
         .collect::<Result<_>>()?;
+    let shard = match &a.shard {
+        Some(s) => crate::shard::Shard::parse(s)?,
+        None => crate::shard::Shard::ALL,
+    };
     let total = parsed.len();
-    for (i, (name, spec, base)) in parsed.iter().enumerate() {
+    for (i, (name, spec, base)) in parsed.iter().enumerate().filter(|(i, _)| shard.owns(*i)) {
         let t0 = std::time::Instant::now();
         if !a.quiet {
             eprintln!("[{}/{total}] {name} ...", i + 1);

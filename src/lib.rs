@@ -1,6 +1,7 @@
 //! masked-ssr: random-matrix theory of masked self-supervised regression.
 //!
 //! Data flows one way: spec -> model -> theory / simulation -> table -> figure.
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod figspectral;
@@ -14,6 +15,7 @@ pub mod realdata;
 pub mod resources;
 pub mod report;
 pub mod rootfind;
+pub mod shard;
 pub mod simspectrum;
 pub mod simulation;
 pub mod solver;

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::simulation::{Base, SigmaAtD, Stat};
 use faer::{Mat, MatRef, Par, Side};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One trial's spectral measurements.
 #[derive(Debug, Clone)]
@@ -101,6 +101,34 @@ pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Pa
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
+/// The scalars one trial contributes to the statistics (what shards write and merge reads).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpectralScalars {
+    pub ssr_top: f64,
+    /// The (r+1)-th largest eigenvalue: the top of the bulk below r spikes.
+    pub ssr_bulk_top: f64,
+    pub pca_top: f64,
+    pub pca_bulk_top: f64,
+    pub oracle_top: Option<f64>,
+    /// Per spike: [whitened, right, left, pca, oracle] squared overlaps.
+    pub overlaps: Vec<[f64; 5]>,
+}
+
+impl SpectralTrial {
+    /// Reduces the trial to its scalars, with `r` spikes.
+    pub fn scalars(&self, r: usize) -> SpectralScalars {
+        let nth_top = |v: &Vec<f64>, k: usize| if v.len() > k { v[v.len() - 1 - k] } else { f64::NAN };
+        SpectralScalars {
+            ssr_top: nth_top(&self.ssr_eigs, 0),
+            ssr_bulk_top: nth_top(&self.ssr_eigs, r),
+            pca_top: nth_top(&self.pca_eigs, 0),
+            pca_bulk_top: nth_top(&self.pca_eigs, r),
+            oracle_top: self.oracle_eigs.last().copied(),
+            overlaps: self.overlaps.clone(),
+        }
+    }
+}
+
 /// Per-spike overlap statistics over trials.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpikeOverlaps {
@@ -125,16 +153,14 @@ pub struct SpectralSummary {
 }
 
 /// Summarizes trials; `thetas` are the spikes' strengths in order.
-pub fn summarize(trials: &[SpectralTrial], thetas: &[f64]) -> SpectralSummary {
-    let r = thetas.len();
-    let nth_top = |v: &Vec<f64>, k: usize| if v.len() > k { v[v.len() - 1 - k] } else { f64::NAN };
-    let st = |f: &dyn Fn(&SpectralTrial) -> f64| Stat::of(&trials.iter().map(f).collect::<Vec<_>>());
+pub fn summarize(trials: &[SpectralScalars], thetas: &[f64]) -> SpectralSummary {
+    let st = |f: &dyn Fn(&SpectralScalars) -> f64| Stat::of(&trials.iter().map(f).collect::<Vec<_>>());
     SpectralSummary {
-        ssr_top_eigenvalue: st(&|t| nth_top(&t.ssr_eigs, 0)),
-        ssr_bulk_top_eigenvalue: st(&|t| nth_top(&t.ssr_eigs, r)),
-        pca_top_eigenvalue: st(&|t| nth_top(&t.pca_eigs, 0)),
-        pca_bulk_top_eigenvalue: st(&|t| nth_top(&t.pca_eigs, r)),
-        oracle_whitened_pca_top_eigenvalue: st(&|t| nth_top(&t.oracle_eigs, 0)),
+        ssr_top_eigenvalue: st(&|t| t.ssr_top),
+        ssr_bulk_top_eigenvalue: st(&|t| t.ssr_bulk_top),
+        pca_top_eigenvalue: st(&|t| t.pca_top),
+        pca_bulk_top_eigenvalue: st(&|t| t.pca_bulk_top),
+        oracle_whitened_pca_top_eigenvalue: st(&|t| t.oracle_top.unwrap_or(f64::NAN)),
         spikes: thetas
             .iter()
             .enumerate()

@@ -2,7 +2,8 @@
 //! errors (2)-(3) computed exactly from R = (S + lambda I)^{-1} (theory/README.md section 1).
 use crate::error::{Error, Result};
 use crate::model::{Population, Sampler};
-use crate::simspectrum::{spectral_trial, summarize, SpectralSummary, SpectralTrial};
+use crate::shard::Shard;
+use crate::simspectrum::{spectral_trial, summarize, SpectralScalars, SpectralSummary};
 use crate::spikes::{Spike, Support};
 use rand::Rng;
 use crate::progress::Progress;
@@ -12,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Σ = base + sum_i theta_i v_i v_i^T realized at a finite dimension d.
 #[derive(Debug, Clone)]
@@ -437,7 +438,7 @@ pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, p
 }
 
 /// Mean and standard error over trials.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Stat {
     pub mean: f64,
     pub se: f64,
@@ -499,6 +500,40 @@ pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimCo
     simulate(pop, &[], false, alpha, lambdas, cfg, progress)
 }
 
+/// What one trial contributes: the errors and, with the spectral side, its scalars.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrialScalars {
+    pub delta: f64,
+    pub train: f64,
+    pub gen: f64,
+    pub spectral: Option<SpectralScalars>,
+}
+
+/// Everything that identifies a run; shards of one run carry equal configs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunConfig {
+    pub model: String,
+    pub alpha: f64,
+    pub lambdas: Vec<f64>,
+    pub d: usize,
+    pub n: usize,
+    pub trials: usize,
+    pub seed: u64,
+    pub thetas: Vec<f64>,
+    pub spectral: bool,
+    pub bayes_error: f64,
+}
+
+/// The trials of one run that a shard owns: (trial index, one entry per lambda).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrialRun {
+    pub config: RunConfig,
+    pub trials: Vec<(u64, Vec<TrialScalars>)>,
+    /// A-hat's eigenvalues of trial 0 per lambda (when this shard owns it and the spectrum ran).
+    #[serde(skip)]
+    pub first_ssr_eigs: Vec<Vec<f64>>,
+}
+
 /// Runs `trials` independent experiments with optional spikes; with `spectral` (always with
 /// spikes) also the eigenvalues and overlaps of `simspectrum`. All lambdas share the samples.
 pub fn simulate(
@@ -510,6 +545,23 @@ pub fn simulate(
     cfg: SimConfig,
     progress: &Progress,
 ) -> Result<Vec<SimErrors>> {
+    summarize_run(&run_trials(pop, spikes, spectral, alpha, lambdas, cfg, Shard::ALL, progress)?)
+}
+
+/// Runs the trials of `shard` (trial t belongs to shard t mod N): the raw per-trial scalars.
+/// Every trial's randomness depends only on (seed, t), so the union over shards is the same
+/// whatever N is.
+#[allow(clippy::too_many_arguments)]
+pub fn run_trials(
+    pop: &Population,
+    spikes: &[Spike],
+    spectral: bool,
+    alpha: f64,
+    lambdas: &[f64],
+    cfg: SimConfig,
+    shard: Shard,
+    progress: &Progress,
+) -> Result<TrialRun> {
     let spectral = spectral || !spikes.is_empty();
     for &l in lambdas {
         crate::solver::check_params(pop, alpha, l)?;
@@ -521,47 +573,102 @@ pub fn simulate(
     let n = n_of(alpha, d);
     crate::resources::check_memory(n, d)?;
     let sigma = if spikes.is_empty() { SigmaAtD::new(pop, d)? } else { SigmaAtD::with_spikes(pop, d, spikes, cfg.seed)? };
-    let par = if cfg.trials >= rayon::current_num_threads() { Par::Seq } else { Par::rayon(0) };
-    // results[t][l] = ((delta, train, gen), spectral trial)
-    type Row = ((f64, f64, f64), Option<SpectralTrial>);
-    let results: Vec<Vec<Row>> = (0..cfg.trials as u64)
-        .into_par_iter()
-        .map(|t| {
+    // decided from the whole run, not the shard, so shards compute exactly what one run does
+    let par = if cfg.trials > 1 { Par::Seq } else { Par::rayon(0) };
+    let owned: Vec<u64> = (0..cfg.trials as u64).filter(|&t| shard.owns(t as usize)).collect();
+    let r = spikes.len();
+    type Row = (TrialScalars, Option<Vec<f64>>);
+    let results: Vec<Vec<Row>> = owned
+        .par_iter()
+        .map(|&t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
             let out = if spectral {
                 lambdas
                     .iter()
-                    .map(|&l| Ok((ssr_errors(x.as_ref(), l, &sigma, par)?, Some(spectral_trial(x.as_ref(), l, &sigma, par)?))))
+                    .map(|&l| {
+                        let (delta, train, gen) = ssr_errors(x.as_ref(), l, &sigma, par)?;
+                        let st = spectral_trial(x.as_ref(), l, &sigma, par)?;
+                        let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
+                        Ok((TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs))
+                    })
                     .collect::<Result<Vec<_>>>()
             } else {
-                ssr_errors_sweep(x.as_ref(), lambdas, &sigma, par).map(|v| v.into_iter().map(|e| (e, None)).collect())
+                ssr_errors_sweep(x.as_ref(), lambdas, &sigma, par)
+                    .map(|v| v.into_iter().map(|(delta, train, gen)| (TrialScalars { delta, train, gen, spectral: None }, None)).collect())
             };
             progress.tick();
             out
         })
         .collect::<Result<_>>()?;
-    let thetas: Vec<f64> = spikes.iter().map(|s| s.theta).collect();
-    let bayes = sigma.bayes_error();
-    Ok(lambdas
+    let first_ssr_eigs = match owned.first() {
+        Some(0) if spectral => results[0].iter().map(|row| row.1.clone().unwrap_or_default()).collect(),
+        _ => Vec::new(),
+    };
+    Ok(TrialRun {
+        config: RunConfig {
+            model: pop.label.clone(),
+            alpha,
+            lambdas: lambdas.to_vec(),
+            d,
+            n,
+            trials: cfg.trials,
+            seed: cfg.seed,
+            thetas: spikes.iter().map(|s| s.theta).collect(),
+            spectral,
+            bayes_error: sigma.bayes_error(),
+        },
+        trials: owned.into_iter().zip(results.into_iter().map(|v| v.into_iter().map(|row| row.0).collect())).collect(),
+        first_ssr_eigs,
+    })
+}
+
+/// Mean +- s.e. per lambda over all trials of a run (every trial must be present exactly once).
+pub fn summarize_run(run: &TrialRun) -> Result<Vec<SimErrors>> {
+    let c = &run.config;
+    let mut trials: Vec<&(u64, Vec<TrialScalars>)> = run.trials.iter().collect();
+    trials.sort_by_key(|t| t.0);
+    let complete = trials.len() == c.trials && trials.iter().enumerate().all(|(i, t)| t.0 == i as u64);
+    if !complete {
+        return Err(Error::input(format!(
+            "run alpha = {} has {} of {} trials (missing or duplicated shards)",
+            c.alpha,
+            trials.len(),
+            c.trials
+        )));
+    }
+    Ok(c.lambdas
         .iter()
         .enumerate()
         .map(|(li, &lambda)| {
-            let col = |f: fn(&(f64, f64, f64)) -> f64| Stat::of(&results.iter().map(|r| f(&r[li].0)).collect::<Vec<_>>());
-            let trials: Vec<SpectralTrial> = results.iter().filter_map(|r| r[li].1.clone()).collect();
+            let col = |f: fn(&TrialScalars) -> f64| Stat::of(&trials.iter().map(|t| f(&t.1[li])).collect::<Vec<_>>());
+            let spectral: Vec<SpectralScalars> = trials.iter().filter_map(|t| t.1[li].spectral.clone()).collect();
             SimErrors {
-                alpha,
+                alpha: c.alpha,
                 lambda,
-                d,
-                n,
-                trials: cfg.trials,
-                seed: cfg.seed,
-                delta: col(|r| r.0),
-                train_error: col(|r| r.1),
-                gen_error: col(|r| r.2),
-                bayes_error: Stat { mean: bayes, se: 0.0 },
-                spectrum: if spectral { Some(summarize(&trials, &thetas)) } else { None },
-                ssr_eigenvalues: trials.first().map(|t| t.ssr_eigs.clone()).unwrap_or_default(),
+                d: c.d,
+                n: c.n,
+                trials: c.trials,
+                seed: c.seed,
+                delta: col(|r| r.delta),
+                train_error: col(|r| r.train),
+                gen_error: col(|r| r.gen),
+                bayes_error: Stat { mean: c.bayes_error, se: 0.0 },
+                spectrum: if c.spectral { Some(summarize(&spectral, &c.thetas)) } else { None },
+                ssr_eigenvalues: run.first_ssr_eigs.get(li).cloned().unwrap_or_default(),
             }
         })
         .collect())
+}
+
+/// Merges shards of the same runs: trials of runs with equal configs are pooled, in the order
+/// the runs first appear.
+pub fn merge_runs(shards: Vec<TrialRun>) -> Result<Vec<TrialRun>> {
+    let mut out: Vec<TrialRun> = Vec::new();
+    for run in shards {
+        match out.iter_mut().find(|r| r.config == run.config) {
+            Some(r) => r.trials.extend(run.trials),
+            None => out.push(run),
+        }
+    }
+    Ok(out)
 }

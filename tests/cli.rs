@@ -155,3 +155,38 @@ fn bad_spectral_input_is_refused() {
     refuses(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--points", "1"], "points", None);
     refuses(&["spectrum", "--alpha", "0.5", "--lambda", "0"], "alpha > 1", None);
 }
+
+#[test]
+fn three_merged_shards_equal_one_run() {
+    let dir = tmpdir("shards");
+    let base = ["simulate", "--d", "60", "--alpha", "1,2", "--lambda", "0.1,1", "--trials", "7", "--seed", "3", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "-q"];
+    let single_csv = dir.join("single.csv");
+    let mut one: Vec<&str> = base.to_vec();
+    one.extend(["--json", "--csv", single_csv.to_str().unwrap()]);
+    let single = mssr(&one);
+    assert!(single.status.success());
+    let mut files = Vec::new();
+    for i in 1..=3 {
+        let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        args.extend(["--shard".to_string(), format!("{i}/3")]);
+        let o = Command::new(env!("CARGO_BIN_EXE_mssr")).args(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let f = dir.join(format!("s{i}.json"));
+        std::fs::write(&f, &o.stdout).unwrap();
+        files.push(f);
+    }
+    let merged_csv = dir.join("merged.csv");
+    let mut margs: Vec<String> = vec!["merge".into()];
+    // any order of the shard files gives the same result
+    for f in files.iter().rev() {
+        margs.push(f.to_str().unwrap().into());
+    }
+    margs.extend(["--json".into(), "--csv".into(), merged_csv.to_str().unwrap().into(), "-q".into()]);
+    let merged = Command::new(env!("CARGO_BIN_EXE_mssr")).args(&margs).output().unwrap();
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert_eq!(String::from_utf8_lossy(&single.stdout), String::from_utf8_lossy(&merged.stdout));
+    assert_eq!(std::fs::read(&single_csv).unwrap(), std::fs::read(&merged_csv).unwrap());
+    // a missing shard is refused
+    refuses(&["merge", files[0].to_str().unwrap(), files[1].to_str().unwrap()], "missing", None);
+    refuses(&["simulate", "--d", "20", "--alpha", "2", "--lambda", "0.1", "--shard", "4/3"], "--shard", None);
+}

@@ -1,0 +1,51 @@
+//! Splitting independent work across processes: shard I of N owns the items k with k mod N = I - 1.
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// One shard of a run (0-based `index` internally, written "I/N" with 1-based I).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole run in one shard.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses "I/N" with 1 <= I <= N.
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || Error::input(format!("--shard '{s}': expected I/N with 1 <= I <= N, e.g. 2/8"));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if n == 0 || i == 0 || i > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: i - 1, count: n })
+    }
+
+    /// Whether item `k` (a trial, a check, a figure) belongs to this shard.
+    pub fn owns(&self, k: usize) -> bool {
+        k % self.count == self.index
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.count == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_items() {
+        let shards: Vec<Shard> = (1..=3).map(|i| Shard::parse(&format!("{i}/3")).unwrap()).collect();
+        for k in 0..20 {
+            assert_eq!(shards.iter().filter(|s| s.owns(k)).count(), 1);
+        }
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
