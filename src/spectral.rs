@@ -166,12 +166,15 @@ impl Problem {
         groups.into_iter().filter(|g| g.1 > alpha + 1e-12).map(|g| (g.0, g.1 - alpha)).collect()
     }
 
-    /// A t-range containing the whole spectrum.
+    /// A t-range containing the whole spectrum: T >= Dbar^{1/2} Λ Dbar^{1/2} gives the lower end,
+    /// max(b) (max(e) (1+sqrt(gamma))^2 + max(lam)) (with a margin) the upper end.
     pub fn t_range(&self) -> (f64, f64) {
         let g = (1.0 + self.gamma.sqrt()).powi(2);
-        let hi = self.comps.iter().map(|c| c.b * (c.e * g + c.lam)).fold(0.0, f64::max);
-        let lo = self.comps.iter().map(|c| c.b * c.lam).fold(f64::INFINITY, f64::min);
-        (lo.min(0.0).max(-0.0), hi * 1.05 + 1e-12)
+        let fold_max = |f: &dyn Fn(&Component) -> f64| self.comps.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+        let hi = fold_max(&|c| c.b) * (fold_max(&|c| c.e) * g + fold_max(&|c| c.lam).max(0.0));
+        let lo = self.comps.iter().map(|c| c.b * c.lam).fold(f64::INFINITY, f64::min).max(0.0);
+        let pad = 0.02 * (hi - lo) + 1e-300;
+        ((lo - pad).max(0.0), hi + pad)
     }
 
     /// Density of the eigenvalues (absolutely continuous part) at real t (eq. (10)):
@@ -237,6 +240,11 @@ impl Problem {
             }
         }
         let (r, _) = self.edge_system(d, z);
+        let res = r[0].abs() / (1.0 + d.abs()) + r[1].abs();
+        if res < 1e-11 {
+            // converged to the rounding level of this scale
+            return Ok(Edge { t: z, delta: d, residual: res, iterations: 100 });
+        }
         Err(Error::NoConvergence {
             what: "bulk edge (2x2 Newton)",
             at: format!("{:?} spectrum near z = {z0:.6}", self.method),
@@ -248,7 +256,9 @@ impl Problem {
     /// All bulk intervals [lo, hi] of the continuous spectrum, each edge solved exactly:
     /// bracketed on a grid of `coarse` points, then polished by `refine_edge`.
     pub fn edges(&self, coarse: usize) -> Result<Vec<(Edge, Edge)>> {
-        let (lo, hi) = self.t_range();
+        let (lo, _) = self.t_range();
+        let top = self.right_edge()?;
+        let hi = top.t + 0.02 * (top.t - lo) + 1e-12 * top.t.abs();
         let n = coarse.max(50);
         let ts: Vec<f64> = (0..=n).map(|i| lo + (hi - lo) * i as f64 / n as f64).collect();
         let mut deltas = Vec::with_capacity(ts.len());
@@ -304,7 +314,11 @@ impl Problem {
             let (f, df) = self.f_complex(C::new(d, 0.0), C::new(z, 0.0));
             (f.re, df.re)
         };
-        // poles: 1 + delta = e / (z/b - lam) where z/b > lam
+        // right of the bulk the resolvent is negative definite: every M_j < 0, which needs z/b > lam
+        if self.comps.iter().any(|c| z / c.b <= c.lam) {
+            return None;
+        }
+        // poles: 1 + delta = e / (z/b - lam)
         let pole = self
             .comps
             .iter()
@@ -341,6 +355,46 @@ impl Problem {
         crate::rootfind::newton_bracketed("delta right of the bulk", fr, dmin, hi, hi, 1e-14, |d| 1.0 + d.abs())
             .ok()
             .map(|r| r.x)
+    }
+
+    /// The right edge of the bulk. Whether z is right of the whole bulk is monotone in z (the
+    /// minimum of F over the branch with every M_j < 0 decreases with z, eq. (S4)), so the edge is
+    /// bracketed by bisection between the bounds of `t_range` and polished by `refine_edge`.
+    pub fn right_edge(&self) -> Result<Edge> {
+        let (lo, mut hi) = self.t_range();
+        let mut k = 0;
+        while self.delta_right(hi).is_none() {
+            hi *= 2.0;
+            k += 1;
+            if k > 60 {
+                return Err(Error::Numerical(format!("{:?}: no real branch above the bulk", self.method)));
+            }
+        }
+        let (mut z_in, mut z_out) = (lo, hi);
+        if self.delta_right(z_in).is_some() {
+            return Err(Error::Numerical(format!("{:?}: no bulk found in [{lo}, {hi}]", self.method)));
+        }
+        for _ in 0..200 {
+            let m = 0.5 * (z_in + z_out);
+            if m <= z_in || m >= z_out {
+                break;
+            }
+            if self.delta_right(m).is_some() {
+                z_out = m;
+            } else {
+                z_in = m;
+            }
+        }
+        let d = self.delta_right(z_out).expect("outside point has a real branch");
+        self.refine_edge(d, z_out).or_else(|e| {
+            // the bisection itself is exact to rounding: accept it when Newton cannot improve it
+            let (r, _) = self.edge_system(d, z_out);
+            if r[0].abs() / (1.0 + d.abs()) < 1e-12 && r[1].abs() < 1e-6 {
+                Ok(Edge { t: z_out, delta: d, residual: r[0].abs() / (1.0 + d.abs()) + r[1].abs(), iterations: 200 })
+            } else {
+                Err(e)
+            }
+        })
     }
 }
 

@@ -59,36 +59,9 @@ pub fn check_model(pop: &Population) -> Result<()> {
     }
 }
 
-/// The right edge of the bulk: scan down from above the spectrum to the first z where the real
-/// branch of delta ends, bisect, then polish with the 2x2 edge Newton.
+/// The right edge of the bulk (see `Problem::right_edge`).
 pub fn right_edge(p: &Problem) -> Result<Edge> {
-    let (lo, hi) = p.t_range();
-    let steps = 400;
-    let h = (hi - lo) / steps as f64;
-    let mut z_out = hi;
-    if p.delta_right(z_out).is_none() {
-        return Err(Error::Numerical(format!("{:?}: no real branch above the bulk at z = {hi}", p.method)));
-    }
-    let mut z_in = None;
-    for k in 1..=steps {
-        let z = hi - h * k as f64;
-        if p.delta_right(z).is_none() {
-            z_in = Some(z);
-            break;
-        }
-        z_out = z;
-    }
-    let mut z_in = z_in.ok_or_else(|| Error::Numerical(format!("{:?}: no bulk found below z = {hi}", p.method)))?;
-    for _ in 0..40 {
-        let m = 0.5 * (z_in + z_out);
-        if p.delta_right(m).is_some() {
-            z_out = m;
-        } else {
-            z_in = m;
-        }
-    }
-    let d = p.delta_right(z_out).expect("outside point has a real branch");
-    p.refine_edge(d, z_out)
+    p.right_edge()
 }
 
 /// Everything the theory says about one spike for one method.
@@ -203,29 +176,46 @@ fn residue_overlaps(p: &Problem, pi: &[f64], theta: f64, t: f64) -> Result<(f64,
     Ok((c * gy * gy / (fprime * norm), c * gy * gy / fprime, c * g * g / fprime))
 }
 
+/// dt*/ds at s = 0 for the outlier t*(s) of T + s Dbar^k, i.e. of the problem whose ridges are
+/// lam_j + s b_j^{k-1} (Dbar held fixed): by the implicit function theorem on f(t, s) = 0,
+/// dt*/ds = -f_s / f_t, with delta(z, s) differentiated through F (eq. (S7)).
+pub fn outlier_ridge_derivative(p: &Problem, pi: &[f64], theta: f64, t: f64, k: i32) -> Result<f64> {
+    let d = p.delta_right(t).ok_or_else(|| Error::Numerical(format!("{:?}: outlier {t} inside the bulk", p.method)))?;
+    let opd = 1.0 + d;
+    let (mut fd, mut fz, mut fs) = (0.0, 0.0, 0.0);
+    for c in &p.comps {
+        let m = c.e / opd + c.lam - t / c.b;
+        fd += c.w * c.e * c.e / (opd * opd * m * m);
+        fz += c.w * c.e / (c.b * m * m);
+        fs += c.w * c.e * c.b.powi(k - 1) / (m * m);
+    }
+    let f_delta = 1.0 - p.gamma * fd;
+    // F = delta - gamma sum w e / M: F_z = -gamma fz, F_s = gamma fs
+    let (dz, ds) = (p.gamma * fz / f_delta, -p.gamma * fs / f_delta);
+    let (mut g, mut gz, mut gs) = (0.0, 0.0, 0.0);
+    for (c, &w) in p.comps.iter().zip(pi) {
+        let m = c.e / opd + c.lam - t / c.b;
+        g += w / m;
+        gz -= w * (-c.e * dz / (opd * opd) - 1.0 / c.b) / (m * m);
+        gs -= w * (-c.e * ds / (opd * opd) + c.b.powi(k - 1)) / (m * m);
+    }
+    let f_t = theta * (gz / opd - g * dz / (opd * opd));
+    let f_s = theta * (gs / opd - g * ds / (opd * opd));
+    let v = -f_s / f_t;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(Error::Numerical(format!("{:?}: Hellmann-Feynman derivative {v} at t* = {t}", p.method)));
+    }
+    Ok(v)
+}
+
 /// Squared cosines of A-hat's right and left top eigenvectors with v (eq. (13b)): residue
 /// numerators over Hellmann-Feynman denominators w^T Dbar^{-1} w and w^T Dbar w, each the
-/// derivative of the outlier of T + s Dbar^{k} (ridge lam + s b^{k-1}), by Richardson-extrapolated
-/// central differences.
+/// derivative of the outlier of T + s Dbar^{k} (`outlier_ridge_derivative`, k = -1 and 1).
 pub fn eigvec_overlaps(p: &Problem, spike: &Spike, t: f64) -> Result<(f64, f64)> {
     let pi = spike.pi(p);
     let (_, right_num, left_num) = residue_overlaps(p, &pi, spike.theta, t)?;
-    let outlier_at = |k: i32, s: f64| -> Result<f64> {
-        let q = p.with_ridge(|c| c.lam + s * c.b.powi(k - 1));
-        let e = right_edge(&q)?;
-        let (ge, _) = quad_forms(&q, &pi, e.delta, e.t);
-        let th = -(1.0 + e.delta) / ge;
-        outlier(&q, &pi, spike.theta, th, &e)?.ok_or_else(|| Error::Numerical("outlier vanished under a small shift".into()))
-    };
-    let deriv = |k: i32| -> Result<f64> {
-        let bmean: f64 = p.comps.iter().map(|c| c.w * c.b.powi(k).abs()).sum();
-        let h = 1e-3 * t / bmean.max(1e-300);
-        let dh = (outlier_at(k, h)? - outlier_at(k, -h)?) / (2.0 * h);
-        let dh2 = (outlier_at(k, h / 2.0)? - outlier_at(k, -h / 2.0)?) / h;
-        Ok((4.0 * dh2 - dh) / 3.0)
-    };
-    let right = right_num / deriv(-1)?;
-    let left = left_num / deriv(1)?;
+    let right = right_num / outlier_ridge_derivative(p, &pi, spike.theta, t, -1)?;
+    let left = left_num / outlier_ridge_derivative(p, &pi, spike.theta, t, 1)?;
     Ok((right, left))
 }
 
@@ -270,6 +260,12 @@ impl SpikeContext {
         let oracle = Problem::pca(&Population::isotropic(), alpha)?;
         let (ssr_edge, pca_edge, oracle_edge) = (right_edge(&ssr)?, right_edge(&pca)?, right_edge(&oracle)?);
         Ok(SpikeContext { ssr, pca, oracle, ssr_edge, pca_edge, oracle_edge })
+    }
+
+    /// Threshold, outlier and overlap (13) of one spike for SSR and PCA, without the
+    /// Hellmann-Feynman eigenvector overlaps (13b).
+    pub fn threshold_only(&self, spike: &Spike) -> Result<(SpikeTheory, SpikeTheory)> {
+        Ok((spike_theory(&self.ssr, spike, &self.ssr_edge)?, spike_theory(&self.pca, spike, &self.pca_edge)?))
     }
 
     /// The report for one spike.
@@ -361,6 +357,26 @@ mod tests {
         for (r, right, left) in [(&r1, 0.3298, 0.4040), (&r2, 0.6666, 0.6349), (&r3, 0.7805, 0.6917)] {
             assert!((r.ssr_overlap - right).abs() < 1e-4, "right {} vs {right}", r.ssr_overlap);
             assert!((r.ssr_left_overlap - left).abs() < 1e-4, "left {} vs {left}", r.ssr_left_overlap);
+        }
+    }
+
+    #[test]
+    fn hellmann_feynman_derivative_matches_finite_differences() {
+        let pop = model_h();
+        let ctx = SpikeContext::new(&pop, 2.0, 0.1).unwrap();
+        let spike = Spike { theta: 2.0, support: Support::All };
+        let pi = spike.pi(&ctx.ssr);
+        let t = spike_theory(&ctx.ssr, &spike, &ctx.ssr_edge).unwrap().outlier.unwrap();
+        for k in [-1, 1] {
+            let at = |s: f64| {
+                let q = ctx.ssr.with_ridge(|c| c.lam + s * c.b.powi(k - 1));
+                let e = right_edge(&q).unwrap();
+                spike_theory(&q, &spike, &e).unwrap().outlier.unwrap()
+            };
+            let h = 1e-4;
+            let fd = (at(h) - at(-h)) / (2.0 * h);
+            let an = outlier_ridge_derivative(&ctx.ssr, &pi, 2.0, t, k).unwrap();
+            assert!((fd - an).abs() < 1e-6 * an.abs(), "k = {k}: finite difference {fd} vs analytic {an}");
         }
     }
 }

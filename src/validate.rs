@@ -36,6 +36,16 @@
 //!   on the distance to the threshold and on d, the test uses the slowest possible rate, p = 1/3,
 //!   one-sided: a faster decay only pulls the intercept below 0, a spike that is really above
 //!   its threshold (overlap tending to a positive constant) pushes it above.
+//!
+//! A separate high-precision run (model H without a spike, 2000 / 800 / 200 / 60 trials at
+//! d = 100 / 200 / 400 / 800) confirmed the choices: intercept z = +1.6 (A-hat edge, d^{-2/3}),
+//! +1.4 (S edge), +1.3 / -1.4 / +0.3 (delta / E_train / E_gen, 1/d), while the wrong exponents
+//! gave |z| = 4..12 there (1/d for the edges, d^{-2/3} for the errors).
+//!
+//! The spectral experiments of one model share their random numbers across spike strengths
+//! (trial t draws the same bulk sample and spike scores for every theta), so differences between
+//! strengths are paired; different sizes and models use independent seeds. Seeds are fixed: the
+//! battery is deterministic.
 use crate::error::{Error, Result};
 use crate::model::Population;
 use crate::progress::Progress;
@@ -203,11 +213,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// About a minute on two cores.
+    /// About 30 s on this two-vCPU machine (which delivers about one core of throughput).
     pub fn quick() -> Self {
         Plan { sizes: vec![100, 400], spectral_trials: vec![300, 40], error_trials: vec![400, 100] }
     }
-    /// A few minutes on two cores.
+    /// About 3 minutes on the same machine.
     pub fn full() -> Self {
         Plan { sizes: vec![200, 500, 1000], spectral_trials: vec![240, 64, 16], error_trials: vec![400, 120, 40] }
     }
@@ -576,7 +586,8 @@ pub fn run_battery(plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
     checks.extend(error_checks("3-atom", &m3.pop, m3.alpha, m3.lambda, plan, quiet)?);
 
     let e = Experiment::run(h, plan, quiet)?;
-    checks.extend(edge_checks(&e, &[Method::Ssr, Method::Pca, Method::Oracle]));
+    // (no oracle edge: without a spike `spectral_trial` measures the eigenvalues of T and S only)
+    checks.extend(edge_checks(&e, &[Method::Ssr, Method::Pca]));
     for m in [Method::Ssr, Method::Pca, Method::Oracle] {
         checks.extend(above_checks(&e, m, 3.0)?);
     }
@@ -657,7 +668,7 @@ fn pm(mean: f64, se: f64) -> String {
 fn text_table(rows: &[Row], sizes: &[usize]) -> String {
     let mut head: Vec<String> = ["group", "quantity", "rule", "theory"].iter().map(|s| s.to_string()).collect();
     head.extend(sizes.iter().map(|d| format!("d={d}")));
-    head.extend(["d->inf | change", "z", "verdict"].iter().map(|s| s.to_string()));
+    head.extend(["d->inf | change", "z", "gap/se at max d", "verdict"].iter().map(|s| s.to_string()));
     let mut cells = vec![head];
     for r in rows {
         let k = r.sims.iter().map(|p| decimals(p.se)).max().unwrap_or(6);
@@ -667,6 +678,9 @@ fn text_table(rows: &[Row], sizes: &[usize]) -> String {
         }
         row.push(pm(r.estimate, r.estimate_se));
         row.push(format!("{:+.2}", r.z));
+        // the gap left at the largest d, in its standard errors: what a single-d test would judge
+        let last_se = r.sims.iter().max_by_key(|p| p.d).map(|p| p.se).unwrap_or(f64::NAN);
+        row.push(format!("{:+.1}", r.gap_at_largest_d / last_se));
         row.push(r.verdict.to_string());
         cells.push(row);
     }
