@@ -160,6 +160,8 @@ enum Command {
 
 /// Runs the CLI on `args`; returns the process exit code (2 for bad input).
 pub fn run(args: Vec<OsString>) -> i32 {
+    // a fixed split of dense linear algebra: bit-identical results whatever the thread count
+    faer::set_global_parallelism(faer::Par::rayon(crate::resources::LINALG_PARTS));
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {

@@ -33,3 +33,7 @@ pub fn available_bytes() -> u128 {
         .map(|kb| kb * 1024)
         .unwrap_or(16u128 << 30)
 }
+
+/// How many parts a single trial's dense linear algebra is split into. Fixed (not the number of
+/// threads) so that results are bit-identical whatever the thread count.
+pub const LINALG_PARTS: usize = 4;

@@ -574,7 +574,7 @@ pub fn run_trials(
     crate::resources::check_memory(n, d)?;
     let sigma = if spikes.is_empty() { SigmaAtD::new(pop, d)? } else { SigmaAtD::with_spikes(pop, d, spikes, cfg.seed)? };
     // decided from the whole run, not the shard, so shards compute exactly what one run does
-    let par = if cfg.trials > 1 { Par::Seq } else { Par::rayon(0) };
+    let par = if cfg.trials > 1 { Par::Seq } else { Par::rayon(crate::resources::LINALG_PARTS) };
     let owned: Vec<u64> = (0..cfg.trials as u64).filter(|&t| shard.owns(t as usize)).collect();
     let r = spikes.len();
     type Row = (TrialScalars, Option<Vec<f64>>);

@@ -190,3 +190,27 @@ fn three_merged_shards_equal_one_run() {
     refuses(&["merge", files[0].to_str().unwrap(), files[1].to_str().unwrap()], "missing", None);
     refuses(&["simulate", "--d", "20", "--alpha", "2", "--lambda", "0.1", "--shard", "4/3"], "--shard", None);
 }
+
+#[test]
+fn same_seed_is_byte_identical_with_one_or_two_threads() {
+    let dir = tmpdir("threads");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        for (tag, trials) in [("single", "1"), ("multi", "3")] {
+            let csv = dir.join(format!("{tag}-{threads}.csv"));
+            let o = Command::new(env!("CARGO_BIN_EXE_mssr"))
+                .env("RAYON_NUM_THREADS", threads)
+                .args(["simulate", "--d", "700", "--alpha", "1.5", "--lambda", "0.1,1", "--noise", "0.5:0.5,2:0.5", "--spike", "2"])
+                .args(["--trials", trials, "--seed", "9", "--json", "-q", "--csv", csv.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(o.status.success());
+            outs.push((tag, threads, o.stdout, std::fs::read(&csv).unwrap()));
+        }
+    }
+    for tag in ["single", "multi"] {
+        let v: Vec<_> = outs.iter().filter(|o| o.0 == tag).collect();
+        assert_eq!(v[0].2, v[1].2, "{tag}: JSON differs between 1 and 2 threads");
+        assert_eq!(v[0].3, v[1].3, "{tag}: CSV differs between 1 and 2 threads");
+    }
+}
