@@ -210,7 +210,7 @@ fn same_seed_is_byte_identical_with_one_or_two_threads() {
     }
     for tag in ["single", "multi"] {
         let v: Vec<_> = outs.iter().filter(|o| o.0 == tag).collect();
-        assert_eq!(v[0].2, v[1].2, "{tag}: JSON differs between 1 and 2 threads");
-        assert_eq!(v[0].3, v[1].3, "{tag}: CSV differs between 1 and 2 threads");
+        assert!(v[0].2 == v[1].2, "{tag}: JSON differs between 1 and 2 threads:\n{}\n{}", String::from_utf8_lossy(&v[0].2), String::from_utf8_lossy(&v[1].2));
+        assert!(v[0].3 == v[1].3, "{tag}: CSV differs between 1 and 2 threads");
     }
 }
