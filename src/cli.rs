@@ -226,15 +226,29 @@ fn dispatch(cmd: Command) -> Result<()> {
             emit_sim(&rows, &out)
         }
         Command::Merge { files, out } => {
-            let mut runs = Vec::new();
+            let (mut runs, mut checks) = (Vec::new(), Vec::new());
             for f in &files {
                 let text = std::fs::read_to_string(f).map_err(|e| Error::Io { path: f.display().to_string(), source: e })?;
-                let sf: ShardFile = serde_json::from_str(&text)
-                    .map_err(|e| Error::input(format!("{}: not a shard file of `mssr simulate --shard` ({e})", f.display())))?;
-                runs.extend(sf.runs);
+                if let Ok(sf) = serde_json::from_str::<ShardFile>(&text) {
+                    runs.extend(sf.runs);
+                } else if let Ok(vs) = serde_json::from_str::<crate::validate::ValidateShard>(&text) {
+                    checks.push(vs);
+                } else {
+                    return Err(Error::input(format!("{}: not a shard file of `mssr simulate --shard` or `mssr validate --shard`", f.display())));
+                }
             }
-            let rows = merge_runs(runs)?.iter().map(summarize_run).collect::<Result<Vec<_>>>()?.concat();
-            emit_sim(&rows, &out)
+            match (runs.is_empty(), checks.is_empty()) {
+                (false, true) => {
+                    let rows = merge_runs(runs)?.iter().map(summarize_run).collect::<Result<Vec<_>>>()?.concat();
+                    emit_sim(&rows, &out)
+                }
+                (true, false) => {
+                    let (quick, all) = crate::validate::merge_shards(checks)?;
+                    let plan = if quick { crate::validate::Plan::quick() } else { crate::validate::Plan::full() };
+                    crate::validate::report(&all, &plan, out.json, &out.csv, out.quiet)
+                }
+                _ => Err(Error::input("merge: give shards of one command (simulate or validate), not both")),
+            }
         }
         Command::Spectrum { alpha, lambda, points, model, out } => crate::report::spectrum_cmd(&model.spec(), alpha, lambda, points, &out.csv, out.json),
         Command::Spikes { alpha, lambda, model, out } => {

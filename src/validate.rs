@@ -57,7 +57,8 @@ use crate::table::write_text;
 use clap::Args;
 use faer::Par;
 use rayon::prelude::*;
-use serde::Serialize;
+use crate::shard::Shard;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -76,6 +77,10 @@ pub struct ValidateArgs {
     /// No progress messages on stderr
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard I of N of the battery's experiments (experiment k when k mod N = I-1) and
+    /// print its checks as JSON for `mssr merge`
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// A two-sided or one-sided limit check passes when |z| (resp. z) is below this.
@@ -84,7 +89,7 @@ pub const Z_LIMIT: f64 = 4.0;
 pub const Z_TREND: f64 = 0.0;
 
 /// How a simulated series is compared with the theory (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Rule {
     /// mean(d) = a + b d^{-p}; passes when |a - theory| < Z_LIMIT se(a).
@@ -113,7 +118,7 @@ impl Rule {
 }
 
 /// Simulated mean +- standard error at one size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub d: usize,
     pub trials: usize,
@@ -128,7 +133,7 @@ impl Point {
 }
 
 /// One comparison: a theory value, simulated means at several d, and the rule that judges them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     pub group: String,
     pub quantity: String,
@@ -575,34 +580,78 @@ fn model_3() -> Result<SpikedModel> {
     })
 }
 
+/// The battery's independent experiments, in a fixed order (the units that shards split).
+const UNITS: usize = 6;
+
+/// Runs the checks of experiment `unit` (0..UNITS).
+fn run_unit(unit: usize, plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
+    let mut checks = Vec::new();
+    match unit {
+        0 => checks.extend(error_checks("isotropic a=0.5", &Population::isotropic(), 0.5, 0.1, plan, quiet)?),
+        1 => checks.extend(error_checks("AR(1) rho=0.8", &Population::ar1(0.8)?, 2.0, 0.1, plan, quiet)?),
+        2 => {
+            let h = model_h()?;
+            checks.extend(error_checks("H", &h.pop, h.alpha, h.lambda, plan, quiet)?);
+        }
+        3 => {
+            let m3 = model_3()?;
+            checks.extend(error_checks("3-atom", &m3.pop, m3.alpha, m3.lambda, plan, quiet)?);
+        }
+        4 => {
+            let e = Experiment::run(model_h()?, plan, quiet)?;
+            // (no oracle edge: without a spike `spectral_trial` measures the eigenvalues of T and S only)
+            checks.extend(edge_checks(&e, &[Method::Ssr, Method::Pca]));
+            for m in [Method::Ssr, Method::Pca, Method::Oracle] {
+                checks.extend(above_checks(&e, m, 3.0)?);
+            }
+            checks.extend(above_checks(&e, Method::Ssr, 1.8)?);
+            for (m, below, lo, hi) in [(Method::Ssr, 0.4, 0.52, 0.82), (Method::Pca, 0.82, 1.15, 1.8)] {
+                checks.extend(below_checks(&e, m, below)?);
+                checks.extend(transition_checks(&e, m, lo, hi)?);
+            }
+        }
+        5 => {
+            let e = Experiment::run(model_3()?, plan, quiet)?;
+            checks.extend(edge_checks(&e, &[Method::Ssr]));
+            checks.extend(above_checks(&e, Method::Ssr, 1.0)?);
+            checks.extend(above_checks(&e, Method::Oracle, 1.0)?);
+            checks.extend(below_checks(&e, Method::Pca, 1.0)?);
+        }
+        _ => unreachable!("unit {unit} of {UNITS}"),
+    }
+    Ok(checks)
+}
+
 /// Runs every check of the battery.
 pub fn run_battery(plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
-    let mut checks = Vec::new();
-    checks.extend(error_checks("isotropic a=0.5", &Population::isotropic(), 0.5, 0.1, plan, quiet)?);
-    checks.extend(error_checks("AR(1) rho=0.8", &Population::ar1(0.8)?, 2.0, 0.1, plan, quiet)?);
-    let h = model_h()?;
-    checks.extend(error_checks("H", &h.pop, h.alpha, h.lambda, plan, quiet)?);
-    let m3 = model_3()?;
-    checks.extend(error_checks("3-atom", &m3.pop, m3.alpha, m3.lambda, plan, quiet)?);
+    Ok(run_units(plan, quiet, Shard::ALL)?.into_iter().flat_map(|u| u.1).collect())
+}
 
-    let e = Experiment::run(h, plan, quiet)?;
-    // (no oracle edge: without a spike `spectral_trial` measures the eigenvalues of T and S only)
-    checks.extend(edge_checks(&e, &[Method::Ssr, Method::Pca]));
-    for m in [Method::Ssr, Method::Pca, Method::Oracle] {
-        checks.extend(above_checks(&e, m, 3.0)?);
-    }
-    checks.extend(above_checks(&e, Method::Ssr, 1.8)?);
-    for (m, below, lo, hi) in [(Method::Ssr, 0.4, 0.52, 0.82), (Method::Pca, 0.82, 1.15, 1.8)] {
-        checks.extend(below_checks(&e, m, below)?);
-        checks.extend(transition_checks(&e, m, lo, hi)?);
-    }
+/// Runs the experiments a shard owns: (unit index, its checks).
+fn run_units(plan: &Plan, quiet: bool, shard: Shard) -> Result<Vec<(usize, Vec<Check>)>> {
+    (0..UNITS).filter(|&u| shard.owns(u)).map(|u| Ok((u, run_unit(u, plan, quiet)?))).collect()
+}
 
-    let e = Experiment::run(m3, plan, quiet)?;
-    checks.extend(edge_checks(&e, &[Method::Ssr]));
-    checks.extend(above_checks(&e, Method::Ssr, 1.0)?);
-    checks.extend(above_checks(&e, Method::Oracle, 1.0)?);
-    checks.extend(below_checks(&e, Method::Pca, 1.0)?);
-    Ok(checks)
+/// What `validate --shard I/N` prints, and `mssr merge` reads back.
+#[derive(Serialize, Deserialize)]
+pub struct ValidateShard {
+    pub quick: bool,
+    pub shard: Shard,
+    pub units: Vec<(usize, Vec<Check>)>,
+}
+
+/// Pools validate shards into the battery's checks; every experiment must be present once.
+pub fn merge_shards(shards: Vec<ValidateShard>) -> Result<(bool, Vec<Check>)> {
+    let quick = shards.first().map(|s| s.quick).ok_or_else(|| Error::input("merge: no validate shards"))?;
+    if shards.iter().any(|s| s.quick != quick) {
+        return Err(Error::input("merge: validate shards of --quick and full runs cannot be mixed"));
+    }
+    let mut units: Vec<(usize, Vec<Check>)> = shards.into_iter().flat_map(|s| s.units).collect();
+    units.sort_by_key(|u| u.0);
+    if units.len() != UNITS || units.iter().enumerate().any(|(i, u)| u.0 != i) {
+        return Err(Error::input(format!("merge: validate shards hold {} of the {UNITS} experiments (missing or duplicated shards)", units.len())));
+    }
+    Ok((quick, units.into_iter().flat_map(|u| u.1).collect()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,20 +793,38 @@ pub fn validate_cmd(a: &ValidateArgs) -> Result<()> {
         }
     }
     let plan = if a.quick { Plan::quick() } else { Plan::full() };
-    let start = *START.get_or_init(Instant::now);
+    START.get_or_init(Instant::now);
+    let shard = match &a.shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::ALL,
+    };
+    if !shard.is_all() {
+        if a.csv.is_some() {
+            return Err(Error::input("--csv goes on `mssr merge`; a validate shard prints its checks as JSON"));
+        }
+        let units = run_units(&plan, a.quiet, shard)?;
+        println!("{}", serde_json::to_string(&ValidateShard { quick: a.quick, shard, units }).expect("serializable"));
+        return Ok(());
+    }
     let checks = run_battery(&plan, a.quiet)?;
-    let rows = rows_of(&checks);
-    if a.json {
+    report(&checks, &plan, a.json, &a.csv, a.quiet)
+}
+
+/// Prints the table (text or JSON), writes the CSV, and fails when a judged check failed.
+pub fn report(checks: &[Check], plan: &Plan, json: bool, csv: &Option<PathBuf>, quiet: bool) -> Result<()> {
+    let start = *START.get_or_init(Instant::now);
+    let rows = rows_of(checks);
+    if json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("serializable"));
     } else {
         print!("{}", text_table(&rows, &plan.sizes));
     }
-    if let Some(path) = &a.csv {
+    if let Some(path) = csv {
         write_text(path, &csv_text(&rows, &plan.sizes)?)?;
     }
     let judged = rows.iter().filter(|r| r.verdict != "INFO").count();
     let failed = rows.iter().filter(|r| r.verdict == "FAIL").count();
-    log(a.quiet, format!("{judged} checks, {failed} failed, {:.0} s", start.elapsed().as_secs_f64()));
+    log(quiet, format!("{judged} checks, {failed} failed, {:.0} s", start.elapsed().as_secs_f64()));
     if failed > 0 {
         return Err(Error::Numerical(format!("validate: {failed} of {judged} checks failed")));
     }

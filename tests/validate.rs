@@ -48,6 +48,23 @@ fn quick_battery_passes_and_reports_every_family() {
         assert!(rows.iter().any(|r| r["group"].as_str().unwrap().starts_with(needle)), "no rows for {needle}");
     }
 
+    // three shards merged give the single run's output byte for byte (in any file order)
+    let mut files = Vec::new();
+    for i in 1..=3 {
+        let o = mssr().args(["validate", "--quick", "-q", "--shard", &format!("{i}/3")]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let f = dir.path().join(format!("v{i}.json"));
+        std::fs::write(&f, &o.stdout).unwrap();
+        files.push(f);
+    }
+    let merged_csv = dir.path().join("merged.csv");
+    let merged = mssr().args(["merge", "--json", "-q", "--csv"]).arg(&merged_csv).args(files.iter().rev()).output().unwrap();
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert!(merged.stdout == out.stdout, "merged shards differ from the single run");
+    assert_eq!(std::fs::read(&merged_csv).unwrap(), std::fs::read(&csv).unwrap());
+    let partial = mssr().args(["merge", "-q"]).args(&files[..2]).output().unwrap();
+    assert_eq!(partial.status.code(), Some(2), "a missing shard must be refused");
+
     // the CSV holds the same rows
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
