@@ -260,7 +260,13 @@ impl Problem {
         let top = self.right_edge()?;
         let hi = top.t + 0.02 * (top.t - lo) + 1e-12 * top.t.abs();
         let n = coarse.max(50);
-        let ts: Vec<f64> = (0..=n).map(|i| lo + (hi - lo) * i as f64 / n as f64).collect();
+        // a linear grid plus a geometric one, so that bulks of small atoms are resolved even when
+        // the spectrum spans many orders of magnitude
+        let mut ts: Vec<f64> = (0..=n).map(|i| lo + (hi - lo) * i as f64 / n as f64).collect();
+        let glo = lo.max(hi * 1e-12);
+        ts.extend((0..=n).map(|i| glo * (hi / glo).powf(i as f64 / n as f64)));
+        ts.sort_by(|a, b| a.total_cmp(b));
+        ts.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * b.abs().max(1e-300));
         let mut deltas = Vec::with_capacity(ts.len());
         for &t in &ts {
             deltas.push(self.delta_at(t)?.0);
@@ -288,23 +294,48 @@ impl Problem {
     }
 
     fn edge_between(&self, t0: f64, t1: f64, d0: C, d1: C) -> Result<Edge> {
-        // start from the outside point (delta real there), fall back to the midpoint
+        let inside = |d: &C| d.im > 1e-9 * (1.0 + d.norm());
+        let in_bracket = |e: &Edge| {
+            let tol = 1e-9 * (t1 - t0).abs().max(1e-300);
+            e.t >= t0.min(t1) - tol && e.t <= t0.max(t1) + tol
+        };
+        // start from the outside point (delta real there)
         let (t_out, d_out) = if d0.im.abs() < d1.im.abs() { (t0, d0) } else { (t1, d1) };
-        self.refine_edge(d_out.re, t_out)
-            .or_else(|_| self.refine_edge(0.5 * (d0.re + d1.re), 0.5 * (t0 + t1)))
-            .and_then(|e| {
-                let tol = 1e-6 * (t1 - t0).abs().max(1e-12);
-                if e.t >= t0.min(t1) - tol && e.t <= t0.max(t1) + tol {
-                    Ok(e)
-                } else {
-                    Err(Error::NoConvergence {
-                        what: "bulk edge (2x2 Newton)",
-                        at: format!("{:?}: converged to z = {} outside the bracket [{t0}, {t1}]", self.method, e.t),
-                        residual: e.residual,
-                        iterations: e.iterations,
-                    })
-                }
+        if let Ok(e) = self.refine_edge(d_out.re, t_out) {
+            if in_bracket(&e) {
+                return Ok(e);
+            }
+        }
+        // Newton left the bracket: shrink the bracket by bisection on "inside the bulk", then polish
+        let (mut a, mut b, mut da) = (t0, t1, d0);
+        let a_inside = inside(&d0);
+        for _ in 0..80 {
+            let m = 0.5 * (a + b);
+            if m <= a.min(b) || m >= a.max(b) {
+                break;
+            }
+            let (dm, _, _) = self.delta_at(m)?;
+            if inside(&dm) == a_inside {
+                a = m;
+                da = dm;
+            } else {
+                b = m;
+            }
+        }
+        let (t_edge, d_edge) = if a_inside { (b, self.delta_at(b)?.0) } else { (a, da) };
+        let e = self.refine_edge(d_edge.re, t_edge)?;
+        // a tiny residual and a position next to the bisected edge (Im delta -> 0 like a square root
+        // there, so the bisection itself is only accurate to a small relative error)
+        if (e.t - t_edge).abs() <= 1e-5 * t_edge.abs() + (t1 - t0).abs() {
+            Ok(e)
+        } else {
+            Err(Error::NoConvergence {
+                what: "bulk edge (2x2 Newton)",
+                at: format!("{:?}: converged to z = {} away from the bisected edge {t_edge}", self.method, e.t),
+                residual: e.residual,
+                iterations: e.iterations,
             })
+        }
     }
 
     /// delta(z) for real z right of the whole bulk: the larger real root of F, on the branch

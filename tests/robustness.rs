@@ -4,6 +4,7 @@
 //! `MSSR_SWEEP=N` sets the number of points (default 10000; e.g. 100000 for the long version).
 use masked_ssr::model::Population;
 use masked_ssr::solver::errors;
+use masked_ssr::spectral::Problem;
 use masked_ssr::spikes::{Spike, SpikeContext, Support};
 use masked_ssr::Error;
 use rand::{Rng, SeedableRng};
@@ -80,7 +81,7 @@ fn finite(x: f64, what: &str, p: &Point) {
 fn random_parameter_sweep() {
     let n: usize = std::env::var("MSSR_SWEEP").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let mut rng = ChaCha8Rng::seed_from_u64(20261203);
-    let (mut err_t, mut spike_t) = (Tally::default(), Tally::default());
+    let (mut err_t, mut spike_t, mut edge_t) = (Tally::default(), Tally::default(), Tally::default());
     let mut hf_checked = 0;
     for k in 0..n {
         let p = random_point(&mut rng);
@@ -95,6 +96,26 @@ fn random_parameter_sweep() {
                 assert!(e.train_error >= -1e-12, "negative training error {} at {p:?}", e.train_error);
             }
             Err(e) => err_t.error(&e, &p, "errors"),
+        }
+        // the full multi-interval edge finder (spectrum command) on every 20th point, AR(1) included
+        if k % 20 == 0 {
+            let problems = [Problem::ssr(&p.pop, p.alpha, p.lambda), Problem::pca(&p.pop, p.alpha)];
+            for pr in problems {
+                match pr.and_then(|q| q.edges(200).map(|e| (q, e))) {
+                    Ok((q, iv)) => {
+                        edge_t.ok += 1;
+                        assert!(!iv.is_empty(), "no bulk interval at {p:?}");
+                        for w in iv.windows(2) {
+                            assert!(w[0].1.t < w[1].0.t, "intervals out of order at {p:?}");
+                        }
+                        for (lo, hi) in &iv {
+                            assert!(lo.t <= hi.t && lo.t.is_finite() && hi.t.is_finite(), "{:?} interval [{}, {}] at {p:?}", q.method, lo.t, hi.t);
+                            assert!(lo.residual < 1e-10 && hi.residual < 1e-10, "{:?} edge residuals {} {} at {p:?}", q.method, lo.residual, hi.residual);
+                        }
+                    }
+                    Err(e) => edge_t.error(&e, &p, "edges"),
+                }
+            }
         }
         if matches!(p.pop.coords, masked_ssr::model::Coordinates::Diagonal) {
             let ctx = match SpikeContext::new(&p.pop, p.alpha, p.lambda) {
@@ -144,7 +165,10 @@ fn random_parameter_sweep() {
             }
         }
     }
-    eprintln!("errors: {err_t:?}\nspikes: {spike_t:?}\neigenvector overlaps checked at {hf_checked} points");
+    eprintln!("errors: {err_t:?}\nspikes: {spike_t:?}\nedges: {edge_t:?}\neigenvector overlaps checked at {hf_checked} points");
+    // measured on the default 10000-point sweep: 13 of 1000 multi-interval edge solves return a
+    // typed NoConvergence, all at alpha < 1 near the point masses b_j lambda of the null space of S
+    assert!(edge_t.no_convergence + edge_t.numerical <= edge_t.ok / 40 + 1, "edges: {edge_t:?}");
     // typed errors are allowed but must stay rare: every one names where it failed
     assert!(err_t.no_convergence + err_t.numerical <= n / 1000, "errors: {err_t:?}");
     assert!(spike_t.no_convergence + spike_t.numerical <= n / 100, "spikes: {spike_t:?}");
