@@ -2,7 +2,7 @@
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::shard::Shard;
-use crate::simulation::{merge_runs, run_trials, summarize_run, SimConfig, SimErrors, TrialRun};
+use crate::simulation::{merge_runs, run_trials_masked, summarize_run, SimConfig, SimErrors, TrialRun};
 use crate::solver::{errors_sweep, Errors};
 use crate::spec::{parse_grid, ModelSpec};
 use crate::table::{write_text, Table};
@@ -69,14 +69,18 @@ struct OutArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Theory: training / generalization error of SSR (eqs. (4)-(7))
+    /// Theory: training / generalization error of SSR (eqs. (4)-(7)); with --mask-ratio the test loss (15)
     Errors {
         /// Sample ratio n/d: a value, a list a,b,c or a range start:stop:count[:log]
         #[arg(long, allow_hyphen_values = true)]
         alpha: String,
-        /// Ridge penalty: a value, list or range
+        /// Ridge penalty: a value, list or range (lambda0 of eq. (14) with --mask-ratio)
         #[arg(long, allow_hyphen_values = true)]
         lambda: String,
+        /// Masking ratio p in [0, 1): mask each coordinate with probability p (BERT ~0.15, MAE ~0.75);
+        /// a value, list or range. Default: one-at-a-time SSR
+        #[arg(long, allow_hyphen_values = true, value_name = "P")]
+        mask_ratio: Option<String>,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -102,6 +106,9 @@ enum Command {
         /// Also the spectral side (on by default with --spike): top eigenvalues and overlaps
         #[arg(long)]
         spectrum: bool,
+        /// Masking ratio p in [0, 1) (errors only); default one-at-a-time SSR
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
+        mask_ratio: f64,
         /// Run only shard I of N (trials t with t mod N = I-1) and print its raw trials as JSON,
         /// for `mssr merge`
         #[arg(long, value_name = "I/N")]
@@ -192,13 +199,25 @@ pub fn run(args: Vec<OsString>) -> i32 {
 
 fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Errors { alpha, lambda, model, out } => {
+        Command::Errors { alpha, lambda, mask_ratio, model, out } => {
             let pop = model.spec().build()?;
             let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
-            let rows = errors_sweep(&pop, &points)?;
+            let rows = match mask_ratio {
+                None => errors_sweep(&pop, &points)?,
+                Some(ps) => {
+                    let ps = parse_grid("--mask-ratio", &ps)?;
+                    let mut rows = Vec::new();
+                    for &(a, l) in &points {
+                        for &p in &ps {
+                            rows.push(crate::solver::errors_masked(&pop, a, l, p, None)?);
+                        }
+                    }
+                    rows
+                }
+            };
             emit_errors(&rows, &out)
         }
-        Command::Simulate { d, alpha, lambda, trials, seed, spectrum, shard, model, out } => {
+        Command::Simulate { d, alpha, lambda, trials, seed, spectrum, mask_ratio, shard, model, out } => {
             let spec = model.spec();
             let pop = spec.build()?;
             let spikes = spec.spikes(&pop)?;
@@ -213,7 +232,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             let progress = Progress::new("simulate: trials", owned * alphas.len(), out.quiet);
             let mut runs = Vec::new();
             for &a in &alphas {
-                runs.push(run_trials(&pop, &spikes, spectrum, a, &lambdas, cfg, shard, &progress)?);
+                runs.push(run_trials_masked(&pop, &spikes, spectrum, a, &lambdas, mask_ratio, cfg, shard, &progress)?);
             }
             if !shard.is_all() {
                 if out.csv.is_some() {
@@ -288,9 +307,9 @@ pub fn print_json(mut values: Vec<serde_json::Value>) {
 }
 
 fn emit_errors(rows: &[Errors], out: &OutArgs) -> Result<()> {
-    let mut t = Table::new(&["alpha", "lambda", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"]);
+    let mut t = Table::new(&["alpha", "lambda", "mask_ratio", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"]);
     for r in rows {
-        t.push(vec![r.alpha, r.lambda, r.delta, r.train_error, r.gen_error, r.bayes_error, r.residual, r.iterations as f64]);
+        t.push(vec![r.alpha, r.lambda, r.mask_ratio, r.delta, r.train_error, r.gen_error, r.bayes_error, r.residual, r.iterations as f64]);
     }
     if let Some(path) = &out.csv {
         write_text(path, &t.to_csv())?;
@@ -305,13 +324,14 @@ fn emit_errors(rows: &[Errors], out: &OutArgs) -> Result<()> {
 
 fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
     let mut t = Table::new(&[
-        "alpha", "lambda", "d", "n", "trials", "delta", "delta_se", "train_error", "train_error_se", "gen_error",
+        "alpha", "lambda", "mask_ratio", "d", "n", "trials", "delta", "delta_se", "train_error", "train_error_se", "gen_error",
         "gen_error_se", "bayes_error",
     ]);
     for r in rows {
         t.push(vec![
             r.alpha,
             r.lambda,
+            r.mask_ratio,
             r.d as f64,
             r.n as f64,
             r.trials as f64,

@@ -1,47 +1,72 @@
-//! Optimal ridge: the lambda that minimizes the theoretical generalization error (eq. (6)).
+//! Optimal ridge and masking ratio: minimizers of the theoretical generalization error / test
+//! loss (eqs. (6), (15)) with argmin's Brent method, in 1-D and (profiled) 2-D.
 use crate::error::{Error, Result};
 use crate::model::Population;
-use crate::solver::errors;
+use crate::solver::{errors, errors_masked};
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::brent::BrentOpt;
 
-struct GenErrorInLogLambda<'a> {
-    pop: &'a Population,
-    alpha: f64,
-}
+/// A scalar objective for argmin; errors of the theory are carried as argmin errors.
+struct Objective<F: Fn(f64) -> Result<f64>>(F);
 
-impl CostFunction for GenErrorInLogLambda<'_> {
+impl<F: Fn(f64) -> Result<f64>> CostFunction for Objective<F> {
     type Param = f64;
     type Output = f64;
-    fn cost(&self, log_lambda: &f64) -> std::result::Result<f64, argmin::core::Error> {
-        errors(self.pop, self.alpha, log_lambda.exp(), None)
-            .map(|e| e.gen_error)
-            .map_err(|e| argmin::core::Error::msg(e.to_string()))
+    fn cost(&self, x: &f64) -> std::result::Result<f64, argmin::core::Error> {
+        (self.0)(*x).map_err(|e| argmin::core::Error::msg(e.to_string()))
     }
 }
 
-/// The optimum of E_gen over lambda in [lo, hi] at fixed alpha: (lambda*, E_gen(lambda*)).
-/// A log-spaced scan brackets the minimum, then Brent's method (argmin) refines it.
+/// Minimizes f on [lo, hi]: a 41-point scan brackets the minimum, Brent's method refines it.
+/// Returns (x*, f(x*)).
+pub fn minimize_1d(what: &str, f: impl Fn(f64) -> Result<f64>, lo: f64, hi: f64) -> Result<(f64, f64)> {
+    if !(lo < hi) || !lo.is_finite() || !hi.is_finite() {
+        return Err(Error::input(format!("{what}: need a finite range lo < hi, got [{lo}, {hi}]")));
+    }
+    let m = 41;
+    let grid: Vec<f64> = (0..m).map(|i| lo + (hi - lo) * i as f64 / (m - 1) as f64).collect();
+    let costs = grid.iter().map(|&x| f(x)).collect::<Result<Vec<f64>>>()?;
+    let k = (0..m).min_by(|&i, &j| costs[i].total_cmp(&costs[j])).expect("non-empty grid");
+    let (l, r) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
+    let solver = BrentOpt::new(l, r).set_tolerance(1.5e-8, 1e-10);
+    let res = Executor::new(Objective(f), solver)
+        .configure(|s| s.param(grid[k]).max_iters(200))
+        .run()
+        .map_err(|e| Error::Numerical(format!("{what}: {e}")))?;
+    let x = *res.state().get_best_param().expect("brent keeps a best point");
+    Ok((x, res.state().get_best_cost()))
+}
+
+/// The optimum of E_gen over lambda in [lo, hi] at fixed alpha: (lambda*, E_gen(lambda*)),
+/// searched in log lambda.
 pub fn optimal_lambda(pop: &Population, alpha: f64, lo: f64, hi: f64) -> Result<(f64, f64)> {
     if !(lo > 0.0 && hi > lo) {
         return Err(Error::input(format!("optimal lambda: need 0 < lo < hi, got [{lo}, {hi}]")));
     }
-    let (a, b) = (lo.ln(), hi.ln());
-    let m = 41;
-    let grid: Vec<f64> = (0..m).map(|i| a + (b - a) * i as f64 / (m - 1) as f64).collect();
-    let problem = GenErrorInLogLambda { pop, alpha };
-    let costs: Vec<f64> = grid.iter().map(|x| problem.cost(x)).collect::<std::result::Result<_, _>>().map_err(|e| {
-        Error::Numerical(format!("optimal lambda at alpha = {alpha}: {e}"))
-    })?;
-    let k = (0..m).min_by(|&i, &j| costs[i].total_cmp(&costs[j])).expect("non-empty grid");
-    let (l, r) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
-    let solver = BrentOpt::new(l, r).set_tolerance(1.5e-8, 1e-10);
-    let res = Executor::new(problem, solver)
-        .configure(|s| s.param(grid[k]).max_iters(200))
-        .run()
-        .map_err(|e| Error::Numerical(format!("optimal lambda at alpha = {alpha}: {e}")))?;
-    let x = *res.state().get_best_param().expect("brent keeps a best point");
-    Ok((x.exp(), res.state().get_best_cost()))
+    let what = format!("optimal lambda at alpha = {alpha}");
+    let (x, g) = minimize_1d(&what, |l| errors(pop, alpha, l.exp(), None).map(|e| e.gen_error), lo.ln(), hi.ln())?;
+    Ok((x.exp(), g))
+}
+
+/// Largest masking ratio searched (the loss is singular as p -> 1).
+pub const P_MAX: f64 = 0.95;
+
+/// The masking ratio minimizing the test loss (15) at fixed (alpha, lambda0): (p*, L(p*)).
+pub fn optimal_mask_ratio(pop: &Population, alpha: f64, lambda0: f64) -> Result<(f64, f64)> {
+    let what = format!("optimal masking ratio at alpha = {alpha}, lambda = {lambda0}");
+    minimize_1d(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), 0.0, P_MAX)
+}
+
+/// The joint optimum over (p, lambda0) with lambda0 in [lo, hi]: Brent in log lambda0 over the
+/// profile min_p L(p, lambda0). Returns (p*, lambda0*, L*).
+pub fn optimal_mask_and_ridge(pop: &Population, alpha: f64, lo: f64, hi: f64) -> Result<(f64, f64, f64)> {
+    if !(lo > 0.0 && hi > lo) {
+        return Err(Error::input(format!("optimal ridge: need 0 < lo < hi, got [{lo}, {hi}]")));
+    }
+    let what = format!("optimal (p, lambda) at alpha = {alpha}");
+    let (x, loss) = minimize_1d(&what, |ll| optimal_mask_ratio(pop, alpha, ll.exp()).map(|r| r.1), lo.ln(), hi.ln())?;
+    let (p, _) = optimal_mask_ratio(pop, alpha, x.exp())?;
+    Ok((p, x.exp(), loss))
 }
 
 #[cfg(test)]
@@ -63,5 +88,19 @@ mod tests {
         // independent coordinates: nothing to learn, the best predictor is zero (lambda -> infinity)
         let (l, g) = optimal_lambda(&Population::isotropic(), 2.0, 1e-4, 1e2).unwrap();
         assert!(l > 0.99e2 && g > 1.0 && g < 1.001, "lambda* = {l}, E_gen = {g}");
+    }
+
+    #[test]
+    fn optimal_mask_ratio_beats_its_neighbours_and_the_joint_optimum_beats_both() {
+        let pop = Population::ar1(0.7).unwrap();
+        let (p, l) = optimal_mask_ratio(&pop, 1.5, 0.1).unwrap();
+        for q in [p - 0.02, p + 0.02] {
+            if (0.0..P_MAX).contains(&q) {
+                assert!(errors_masked(&pop, 1.5, 0.1, q, None).unwrap().gen_error >= l - 1e-12);
+            }
+        }
+        let (pj, lj, loss) = optimal_mask_and_ridge(&pop, 1.5, 1e-3, 10.0).unwrap();
+        assert!(loss <= l + 1e-12, "joint {loss} vs 1-D {l}");
+        assert!((errors_masked(&pop, 1.5, lj, pj, None).unwrap().gen_error - loss).abs() < 1e-12);
     }
 }

@@ -129,6 +129,19 @@ impl SigmaAtD {
         (out, tr)
     }
 
+    /// The diagonal of Σ (variances of the coordinates).
+    pub fn diagonal(&self) -> Vec<f64> {
+        let mut diag = match &self.base {
+            Base::Diagonal(psi) => psi.clone(),
+            Base::Ar1 { d, .. } => vec![1.0; *d],
+            Base::Dense { cov, .. } => (0..cov.nrows()).map(|i| cov[(i, i)]).collect(),
+        };
+        for sp in &self.spikes {
+            diag.iter_mut().zip(&sp.v).for_each(|(x, v)| *x += sp.theta * v * v);
+        }
+        diag
+    }
+
     /// Finite-d Bayes error (1/d) sum_k 1/(Σ^{-1})_kk (Woodbury over the spikes).
     pub fn bayes_error(&self) -> f64 {
         let Base::Diagonal(psi) = &self.base else { return self.base.bayes_error() };
@@ -358,6 +371,58 @@ pub fn resolvent(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>> 
     Ok(faer::linalg::solvers::DenseSolveCore::inverse(&llt))
 }
 
+/// A_p of eq. (14): (1/(1-p)) (I - Diag(K^{-1})^{-1} K^{-1}), K = (1-p) S + p Diag(S) + lambda0/(1-p) I.
+pub fn a_masked(x: MatRef<'_, f64>, lambda0: f64, p: f64) -> Result<Mat<f64>> {
+    let d = x.ncols();
+    let s = gram(x, Par::Seq);
+    let k = Mat::from_fn(d, d, |i, j| if i == j { s[(i, i)] + lambda0 / (1.0 - p) } else { (1.0 - p) * s[(i, j)] });
+    let r = faer::linalg::solvers::DenseSolveCore::inverse(&k.llt(Side::Lower).map_err(|_| Error::Numerical("K of eq. (14) is singular".into()))?);
+    Ok(Mat::from_fn(d, d, |i, j| if i == j { 0.0 } else { -r[(i, j)] / (r[(i, i)] * (1.0 - p)) }))
+}
+
+/// The test loss (15) of any predictor A under random masking with ratio p, for covariance Σ:
+/// (1/d) tr(B Σ B^T) + (p(1-p)/d) tr(A Diag(Σ) A^T), B = I - (1-p) A.
+pub fn masked_loss(a: MatRef<'_, f64>, cov: MatRef<'_, f64>, p: f64) -> f64 {
+    let d = a.nrows();
+    let b = Mat::from_fn(d, d, |i, j| if i == j { 1.0 } else { 0.0 } - (1.0 - p) * a[(i, j)]);
+    let mut bs = Mat::<f64>::zeros(d, d);
+    matmul(&mut bs, Accum::Replace, &b, cov, 1.0, Par::Seq);
+    let mut total = 0.0;
+    for k in 0..d {
+        total += (0..d).map(|j| bs[(k, j)] * b[(k, j)]).sum::<f64>();
+        total += p * (1.0 - p) * (0..d).map(|j| a[(k, j)] * a[(k, j)] * cov[(j, j)]).sum::<f64>();
+    }
+    total / d as f64
+}
+
+/// Masking ratio p (eq. (14)-(15)) on one sample: A_p from K = (1-p) S + p Diag(S) + lambda0/(1-p) I
+/// and its exact test loss under random masking (15). Returns (delta, NaN, loss); delta is
+/// (1/n) tr(Σ' R) with Σ' = (1-p) Σ.
+pub fn masked_errors(x: MatRef<'_, f64>, lambda0: f64, p: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut k = gram(x, par);
+    for i in 0..d {
+        for j in 0..d {
+            k[(i, j)] *= if i == j { 1.0 } else { 1.0 - p };
+        }
+        k[(i, i)] += lambda0 / (1.0 - p);
+    }
+    let r = faer::linalg::solvers::DenseSolveCore::inverse(
+        &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("K of eq. (14) is singular (n = {n}, d = {d}, p = {p})")))?,
+    );
+    drop(k);
+    let psi = sigma.diagonal();
+    let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
+    let mut loss = 0.0;
+    for kk in 0..d {
+        let col = r.col(kk);
+        let rpr: f64 = (0..d).map(|l| col[l] * col[l] * psi[l]).sum();
+        let dk2 = col[kk] * col[kk];
+        loss += rsr[kk] / dk2 + p / (1.0 - p) * (rpr / dk2 - psi[kk]);
+    }
+    Ok((tr * (1.0 - p) / n as f64, f64::NAN, loss / d as f64))
+}
+
 /// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
 pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
     let (n, d) = (x.nrows(), x.ncols());
@@ -459,6 +524,8 @@ impl Stat {
 pub struct SimErrors {
     pub alpha: f64,
     pub lambda: f64,
+    /// Masking ratio p (0: one-at-a-time SSR); for p > 0 gen_error is the test loss (15).
+    pub mask_ratio: f64,
     pub d: usize,
     pub n: usize,
     pub trials: usize,
@@ -521,6 +588,8 @@ pub struct RunConfig {
     pub seed: u64,
     pub thetas: Vec<f64>,
     pub spectral: bool,
+    #[serde(default)]
+    pub mask_ratio: f64,
     pub bayes_error: f64,
 }
 
@@ -562,9 +631,39 @@ pub fn run_trials(
     shard: Shard,
     progress: &Progress,
 ) -> Result<TrialRun> {
+    run_trials_masked(pop, spikes, spectral, alpha, lambdas, 0.0, cfg, shard, progress)
+}
+
+/// `run_trials` for masking ratio `p` (0: one-at-a-time SSR; p > 0: eqs. (14)-(15), errors only).
+#[allow(clippy::too_many_arguments)]
+pub fn run_trials_masked(
+    pop: &Population,
+    spikes: &[Spike],
+    spectral: bool,
+    alpha: f64,
+    lambdas: &[f64],
+    p: f64,
+    cfg: SimConfig,
+    shard: Shard,
+    progress: &Progress,
+) -> Result<TrialRun> {
     let spectral = spectral || !spikes.is_empty();
+    crate::error::finite("--mask-ratio", p)?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
+    }
+    if p > 0.0 && spectral {
+        return Err(Error::input("the spectral side of a masking ratio p > 0 is not implemented yet (drop --spike/--spectrum)"));
+    }
     for &l in lambdas {
-        crate::solver::check_params(pop, alpha, l)?;
+        if p > 0.0 {
+            crate::solver::check_params(pop, alpha, 1.0)?;
+            if !(l >= 0.0) {
+                return Err(Error::input(format!("lambda must be non-negative, got {l}")));
+            }
+        } else {
+            crate::solver::check_params(pop, alpha, l)?;
+        }
     }
     if cfg.trials == 0 || cfg.d == 0 {
         return Err(Error::input("--trials and --d must be at least 1"));
@@ -592,6 +691,14 @@ pub fn run_trials(
                         Ok((TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs))
                     })
                     .collect::<Result<Vec<_>>>()
+            } else if p > 0.0 {
+                lambdas
+                    .iter()
+                    .map(|&l| {
+                        let (delta, train, gen) = masked_errors(x.as_ref(), l, p, &sigma, par)?;
+                        Ok((TrialScalars { delta, train, gen, spectral: None }, None))
+                    })
+                    .collect::<Result<Vec<_>>>()
             } else {
                 ssr_errors_sweep(x.as_ref(), lambdas, &sigma, par)
                     .map(|v| v.into_iter().map(|(delta, train, gen)| (TrialScalars { delta, train, gen, spectral: None }, None)).collect())
@@ -615,6 +722,7 @@ pub fn run_trials(
             seed: cfg.seed,
             thetas: spikes.iter().map(|s| s.theta).collect(),
             spectral,
+            mask_ratio: p,
             bayes_error: sigma.bayes_error(),
         },
         trials: owned.into_iter().zip(results.into_iter().map(|v| v.into_iter().map(|row| row.0).collect())).collect(),
@@ -645,6 +753,7 @@ pub fn summarize_run(run: &TrialRun) -> Result<Vec<SimErrors>> {
             SimErrors {
                 alpha: c.alpha,
                 lambda,
+                mask_ratio: c.mask_ratio,
                 d: c.d,
                 n: c.n,
                 trials: c.trials,

@@ -3,7 +3,7 @@
 //! Every trace below is a weighted sum over the atoms of Σ's spectral measure (and over
 //! coordinate classes for the diagonal), so one iteration costs O(#atoms), whatever d is.
 use crate::error::{finite, Error, Result};
-use crate::model::Population;
+use crate::model::{Coordinates, Population};
 use crate::rootfind::newton_bracketed;
 use serde::Serialize;
 
@@ -48,23 +48,68 @@ pub struct Equivalent {
     pub iterations: usize,
 }
 
+/// The regularized problem whose resolvent the theory describes: K = S' + Λ with S' a sample
+/// covariance of population eigenvalues `e` (per atom) and a ridge `lam` on each atom's
+/// coordinates. One-at-a-time SSR: e = eig(Σ), lam = lambda. Masking ratio p (eq. (14)):
+/// e = (1-p) eig(Σ), lam = p Diag(Σ) + lambda0/(1-p).
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub e: Vec<f64>,
+    pub lam: Vec<f64>,
+    pub p: f64,
+}
+
+impl Profile {
+    /// The profile of SSR with ridge lambda (p = 0).
+    pub fn ssr(pop: &Population, lambda: f64) -> Self {
+        Profile { e: pop.eig.clone(), lam: vec![lambda; pop.eig.len()], p: 0.0 }
+    }
+
+    /// The profile of masking ratio p with ridge lambda0 (eq. (14)); p = 0 is `ssr`.
+    pub fn masked(pop: &Population, lambda0: f64, p: f64) -> Result<Self> {
+        finite("--mask-ratio", p)?;
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
+        }
+        if p == 0.0 {
+            return Ok(Self::ssr(pop, lambda0));
+        }
+        let ridge = lambda0 / (1.0 - p);
+        let lam = match &pop.coords {
+            Coordinates::Diagonal => pop.eig.iter().map(|&psi| p * psi + ridge).collect(),
+            // Diag(Σ) of a stationary model is its mean variance: a scalar ridge
+            Coordinates::Delocalized => vec![p * pop.mean_of(&pop.eig) + ridge; pop.eig.len()],
+            Coordinates::Dense { .. } => {
+                return Err(Error::input("--mask-ratio > 0 is implemented for --noise and --ar1 models, not for --cov/--data yet"))
+            }
+        };
+        Ok(Profile { e: pop.eig.iter().map(|&x| (1.0 - p) * x).collect(), lam, p })
+    }
+}
+
 /// Solves eq. (4) for delta by safeguarded Newton, starting from `warm` when given.
 pub fn solve_delta(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Equivalent> {
     check_params(pop, alpha, lambda)?;
+    solve_profile(pop, &Profile::ssr(pop, lambda), alpha, lambda, warm)
+}
+
+/// Eq. (4) for a ridge profile: delta = gamma sum_j w_j e_j q_j, q_j = 1/(e_j/(1+delta) + lam_j).
+fn solve_profile(pop: &Population, pr: &Profile, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Equivalent> {
     let gamma = 1.0 / alpha;
-    // F(delta) = delta - gamma * sum_j w_j l_j / (l_j/(1+delta) + lambda);  F' = 1 - t2/(1+delta)^2
+    let qs = |delta: f64| pr.e.iter().zip(&pr.lam).map(move |(&e, &l)| 1.0 / (e / (1.0 + delta) + l));
+    // F(delta) = delta - gamma * sum_j w_j e_j q_j;  F' = 1 - t2/(1+delta)^2
     let f = |delta: f64| {
         let (mut g, mut t2) = (0.0, 0.0);
-        for (&l, &w) in pop.eig.iter().zip(&pop.weight) {
-            let q = 1.0 / (l / (1.0 + delta) + lambda);
-            g += w * l * q;
-            t2 += w * l * l * q * q;
+        for ((&e, &w), q) in pr.e.iter().zip(&pop.weight).zip(qs(delta)) {
+            g += w * e * q;
+            t2 += w * e * e * q * q;
         }
         let (g, t2) = (gamma * g, gamma * t2);
         (delta - g, 1.0 - t2 / ((1.0 + delta) * (1.0 + delta)))
     };
-    let mean = pop.mean_of(&pop.eig);
-    let mut hi = if lambda > 0.0 { gamma * mean / lambda } else { f64::INFINITY };
+    let mean: f64 = pr.e.iter().zip(&pop.weight).map(|(e, w)| e * w).sum();
+    let lam_min = pr.lam.iter().cloned().fold(f64::INFINITY, f64::min);
+    let mut hi = if lam_min > 0.0 { gamma * mean / lam_min } else { f64::INFINITY };
     if gamma < 1.0 {
         hi = hi.min(gamma / (1.0 - gamma));
     }
@@ -72,7 +117,7 @@ pub fn solve_delta(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>)
     let x0 = warm.unwrap_or(if gamma < 1.0 { gamma / (1.0 - gamma) } else { 0.5 * hi });
     let root = newton_bracketed("delta (eq. 4)", f, 0.0, hi, x0, TOL, |d| 1.0 + d).map_err(|e| at_params(e, alpha, lambda))?;
     let delta = root.x;
-    let q: Vec<f64> = pop.eig.iter().map(|&l| 1.0 / (l / (1.0 + delta) + lambda)).collect();
+    let q: Vec<f64> = qs(delta).collect();
     let mut dbar = Vec::new();
     pop.diag_of(&q, &mut dbar);
     Ok(Equivalent {
@@ -103,8 +148,12 @@ fn at_params(e: Error, alpha: f64, lambda: f64) -> Error {
 pub struct Errors {
     pub alpha: f64,
     pub lambda: f64,
+    /// Masking ratio p (0: one-at-a-time SSR).
+    pub mask_ratio: f64,
     pub delta: f64,
+    /// Training error (7); not defined for p > 0 (null there).
     pub train_error: f64,
+    /// Generalization error (6); for p > 0 the test loss per masked coordinate (15).
     pub gen_error: f64,
     pub bayes_error: f64,
     pub residual: f64,
@@ -113,40 +162,66 @@ pub struct Errors {
 
 /// Training and generalization error of SSR (eqs. (6), (7)) from the equivalent (4)-(5).
 pub fn errors(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Errors> {
-    let eq = solve_delta(pop, alpha, lambda, warm)?;
+    errors_masked(pop, alpha, lambda, 0.0, warm)
+}
+
+/// The errors for masking ratio p with ridge lambda0: p = 0 gives eqs. (6)-(7); p > 0 the test
+/// loss (15) through the equivalent of K = (1-p) S + p Diag(S) + lambda0/(1-p) I (eq. (14)):
+/// L_p = (1/(1-p)) (1/d) tr(D^{-1} R Σ' R D^{-1}) + (p/(1-p)) ((1/d) tr(D^{-1} R Ψ R D^{-1}) - (1/d) tr Ψ),
+/// Σ' = (1-p) Σ, Ψ = Diag(Σ), both quadratic forms from (5).
+pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Option<f64>) -> Result<Errors> {
+    let pr = Profile::masked(pop, lambda, p)?;
+    if p == 0.0 {
+        check_params(pop, alpha, lambda)?;
+    } else {
+        // masking adds the ridge p Diag(Σ) > 0, so lambda0 = 0 is allowed at any alpha
+        check_params(pop, alpha, 1.0)?;
+        finite("lambda", lambda)?;
+        if lambda < 0.0 {
+            return Err(Error::input(format!("lambda must be non-negative, got {lambda}")));
+        }
+    }
+    let eq = solve_profile(pop, &pr, alpha, lambda, warm)?;
     let gamma = 1.0 / alpha;
     let opd2 = (1.0 + eq.delta).powi(2);
-    // t2 = (1/n) tr(Σ Qbar Σ Qbar), s1 = (1/n) tr(Σ Qbar^2)
-    let (mut t2, mut s1) = (0.0, 0.0);
-    for ((&l, &w), &q) in pop.eig.iter().zip(&pop.weight).zip(&eq.q) {
-        t2 += w * l * l * q * q;
-        s1 += w * l * q * q;
-    }
-    let (t2, s1) = (gamma * t2, gamma * s1);
+    // t2 = (1/n) tr(Σ' Qbar Σ' Qbar)
+    let t2: f64 = gamma * pr.e.iter().zip(&pop.weight).zip(&eq.q).map(|((&e, &w), &q)| w * e * e * q * q).sum::<f64>();
     let denom = opd2 - t2;
     if !(denom > 0.0) {
         return Err(Error::Numerical(format!(
             "second-order equivalent (eq. 5) is singular at alpha = {alpha}, lambda = {lambda}"
         )));
     }
-    let lq2: Vec<f64> = pop.eig.iter().zip(&eq.q).map(|(l, q)| l * q * q).collect();
-    let q2: Vec<f64> = eq.q.iter().map(|q| q * q).collect();
-    let (mut dlq2, mut dq2) = (Vec::new(), Vec::new());
-    pop.diag_of(&lq2, &mut dlq2);
-    pop.diag_of(&q2, &mut dq2);
-    let c_id = s1 / denom; // c(I) in eq. (5)
-    let (mut gen, mut train) = (0.0, 0.0);
-    for c in 0..eq.dbar.len() {
-        let om = pop.class_weight(c);
-        let inv2 = 1.0 / (eq.dbar[c] * eq.dbar[c]);
-        gen += om * inv2 * dlq2[c];
-        let err = dq2[c] + c_id * dlq2[c]; // diagonal of E[R R]
-        train += om * inv2 * (eq.dbar[c] - lambda * err);
-    }
-    let gen = gen * opd2 / denom;
+    // E[R M R] ~ Qbar M Qbar + c(M) Qbar Σ' Qbar, c(M) = (1/n) tr(Σ' Qbar M Qbar) / denom (eq. (5));
+    // its diagonal per coordinate class, for a diagonal-in-the-atoms M with values m_j
+    let quad = |m: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let c: f64 = gamma * (0..pr.e.len()).map(|j| pop.weight[j] * pr.e[j] * m(j) * eq.q[j] * eq.q[j]).sum::<f64>() / denom;
+        let g: Vec<f64> = (0..pr.e.len()).map(|j| (m(j) + c * pr.e[j]) * eq.q[j] * eq.q[j]).collect();
+        let mut out = Vec::new();
+        pop.diag_of(&g, &mut out);
+        out
+    };
+    // (1/d) tr(Dbar^{-1} diag Dbar^{-1}) over coordinate classes
+    let weighted = |diag: &[f64]| -> f64 { (0..eq.dbar.len()).map(|c| pop.class_weight(c) * diag[c] / (eq.dbar[c] * eq.dbar[c])).sum() };
+    let rsr = quad(&|j| pr.e[j]); // E[R Σ' R]
+    let main = weighted(&rsr);
+    let (gen, train) = if p == 0.0 {
+        let rr = quad(&|_| 1.0); // E[R R]
+        let train: f64 = (0..eq.dbar.len())
+            .map(|c| pop.class_weight(c) * (eq.dbar[c] - lambda * rr[c]) / (eq.dbar[c] * eq.dbar[c]))
+            .sum();
+        (main, train)
+    } else {
+        // Ψ = Diag(Σ): per atom psi_j on diagonal models, the mean variance on stationary ones
+        let psi_of = |j: usize| if matches!(pop.coords, Coordinates::Diagonal) { pop.eig[j] } else { pop.mean_of(&pop.eig) };
+        let rpr = quad(&psi_of);
+        let mean_psi = if matches!(pop.coords, Coordinates::Diagonal) { pop.mean_of(&pop.eig) } else { psi_of(0) };
+        (main / (1.0 - p) + p / (1.0 - p) * (weighted(&rpr) - mean_psi), f64::NAN)
+    };
     Ok(Errors {
         alpha,
         lambda,
+        mask_ratio: p,
         delta: eq.delta,
         train_error: train,
         gen_error: gen,

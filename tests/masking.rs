@@ -1,0 +1,131 @@
+//! Masking ratio p (theory/README.md section 10, eqs. (14)-(15)): the closed form against
+//! per-row minimization, the loss formula against a Monte Carlo over masks, p -> 0 continuity,
+//! and theory against simulation at two sizes d.
+use faer::{Mat, Side};
+use masked_ssr::model::Population;
+use masked_ssr::progress::Progress;
+use masked_ssr::shard::Shard;
+use masked_ssr::simulation::{a_masked, masked_errors, masked_loss, run_trials_masked, summarize_run, trial_rng, SigmaAtD, SimConfig};
+use masked_ssr::solver::{errors, errors_masked};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+fn ar1_cov(d: usize, rho: f64) -> Mat<f64> {
+    Mat::from_fn(d, d, |i, j| rho.powi((i as i32 - j as i32).abs()))
+}
+
+#[test]
+fn closed_form_14_minimizes_each_rows_expected_masked_loss() {
+    // row k: min_a p [S_kk - 2(1-p) a.S_k + (1-p)^2 a'Sa + p(1-p) a'Diag(S)a] + p lambda0 |a|^2, a_k = 0
+    let (n, d, p, lambda0) = (30, 7, 0.3, 0.2);
+    let sigma = SigmaAtD::new(&Population::ar1(0.6).unwrap(), d).unwrap();
+    let x = sigma.sample(n, &mut trial_rng(5, 0));
+    let a = a_masked(x.as_ref(), lambda0, p).unwrap();
+    let s = Mat::from_fn(d, d, |i, j| (0..n).map(|r| x[(r, i)] * x[(r, j)]).sum::<f64>() / n as f64);
+    for k in 0..d {
+        let idx: Vec<usize> = (0..d).filter(|&j| j != k).collect();
+        let m = idx.len();
+        let h = Mat::from_fn(m, m, |u, v| {
+            let (i, j) = (idx[u], idx[v]);
+            (1.0 - p) * (1.0 - p) * s[(i, j)] + if i == j { p * (1.0 - p) * s[(i, i)] + lambda0 } else { 0.0 }
+        });
+        let g = Mat::from_fn(m, 1, |u, _| (1.0 - p) * s[(idx[u], k)]);
+        let sol = faer::linalg::solvers::Solve::solve(&h.llt(Side::Lower).unwrap(), &g);
+        for (u, &j) in idx.iter().enumerate() {
+            assert!((sol[(u, 0)] - a[(k, j)]).abs() < 1e-12, "row {k}, col {j}: {} vs {}", sol[(u, 0)], a[(k, j)]);
+        }
+        assert_eq!(a[(k, k)], 0.0);
+    }
+}
+
+#[test]
+fn loss_15_matches_a_monte_carlo_over_masks() {
+    // the exact expectation (15) against sampled masks and Gaussian test points
+    let (d, p) = (6, 0.4);
+    let cov = ar1_cov(d, 0.7);
+    let pop = Population::dense(cov.clone(), "toeplitz".into()).unwrap();
+    let sigma = SigmaAtD::new(&pop, d).unwrap();
+    let x = sigma.sample(20, &mut trial_rng(1, 0));
+    let a = a_masked(x.as_ref(), 0.1, p).unwrap();
+    let exact = masked_loss(a.as_ref(), cov.as_ref(), p);
+    let mut rng = trial_rng(2, 0);
+    let llt = cov.llt(Side::Lower).unwrap();
+    let l = llt.L();
+    let (batches, per) = (40, 5000);
+    let mut means = Vec::new();
+    for _ in 0..batches {
+        let (mut num, mut masked) = (0.0, 0.0);
+        for _ in 0..per {
+            let z: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let xs: Vec<f64> = (0..d).map(|i| (0..=i).map(|j| l[(i, j)] * z[j]).sum()).collect();
+            let m: Vec<bool> = (0..d).map(|_| rng.random::<f64>() < p).collect();
+            for k in 0..d {
+                if m[k] {
+                    let pred: f64 = (0..d).filter(|&j| !m[j]).map(|j| a[(k, j)] * xs[j]).sum();
+                    num += (xs[k] - pred).powi(2);
+                    masked += 1.0;
+                }
+            }
+        }
+        means.push(num / masked);
+    }
+    let mean = means.iter().sum::<f64>() / batches as f64;
+    let se = (means.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / ((batches - 1) * batches) as f64).sqrt();
+    // ratio estimator (loss per masked coordinate): unbiased to O(1/per), far below se
+    assert!((mean - exact).abs() < 4.0 * se, "Monte Carlo {mean} ± {se} vs (15) {exact}");
+    assert!(se < 0.01 * exact, "the Monte Carlo must be precise enough to be a test: se {se}");
+    // and masked_errors evaluates the same (15) from the sample directly
+    let (_, _, loss) = masked_errors(x.as_ref(), 0.1, p, &sigma, faer::Par::Seq).unwrap();
+    assert!((loss - exact).abs() < 1e-12 * exact, "{loss} vs {exact}");
+}
+
+#[test]
+fn small_masking_ratio_reproduces_ssr_continuously() {
+    for pop in [Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap(), Population::ar1(0.8).unwrap()] {
+        let base = errors(&pop, 2.0, 0.1, None).unwrap().gen_error;
+        let mut last = f64::INFINITY;
+        for p in [1e-2, 1e-3, 1e-4, 1e-5] {
+            let gap = (errors_masked(&pop, 2.0, 0.1, p, None).unwrap().gen_error - base).abs();
+            assert!(gap < last, "{}: gap {gap} at p = {p} did not shrink", pop.label);
+            assert!(gap < 20.0 * p * base, "{}: gap {gap} at p = {p}", pop.label);
+            last = gap;
+        }
+    }
+}
+
+#[test]
+fn bad_masking_input_is_refused() {
+    let pop = Population::isotropic();
+    for p in [-0.1, 1.0, 1.5, f64::NAN] {
+        assert!(errors_masked(&pop, 2.0, 0.1, p, None).is_err(), "p = {p}");
+    }
+    // p = 0 with lambda0 = 0 is singular below alpha = 1; masking itself regularizes
+    assert!(errors_masked(&pop, 0.5, 0.0, 0.0, None).is_err());
+    assert!(errors_masked(&pop, 0.5, 0.0, 0.3, None).is_ok());
+}
+
+/// Theory (15) against simulation at d1 < d2, extrapolated in 1/d (as for the SSR errors).
+fn check(pop: &Population, alpha: f64, lambda0: f64, p: f64) {
+    let th = errors_masked(pop, alpha, lambda0, p, None).unwrap().gen_error;
+    let run = |d: usize, trials: usize, seed: u64| {
+        let r = run_trials_masked(pop, &[], false, alpha, &[lambda0], p, SimConfig { d, trials, seed }, Shard::ALL, &Progress::silent()).unwrap();
+        summarize_run(&r).unwrap().remove(0).gen_error
+    };
+    let (d1, d2) = (200, 600);
+    let (a, b) = (run(d1, 16, 21), run(d2, 8, 22));
+    let (f1, f2) = (d1 as f64, d2 as f64);
+    let inf = (f2 * b.mean - f1 * a.mean) / (f2 - f1);
+    let se = ((f2 * b.se).powi(2) + (f1 * a.se).powi(2)).sqrt() / (f2 - f1);
+    eprintln!("{} p={p}: theory {th:.5}, d={d1}: {:.5}±{:.5}, d={d2}: {:.5}±{:.5}, d->inf {inf:.5}±{se:.5}", pop.label, a.mean, a.se, b.mean, b.se);
+    assert!(((inf - th) / se).abs() < 4.0, "p = {p}: extrapolated {inf} ± {se} vs theory {th}");
+}
+
+#[test]
+fn masked_loss_theory_matches_simulation() {
+    let h = Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap();
+    let ar = Population::ar1(0.7).unwrap();
+    for p in [0.15, 0.5, 0.75] {
+        check(&h, 1.5, 0.1, p);
+        check(&ar, 1.5, 0.1, p);
+    }
+}
