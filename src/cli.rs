@@ -153,6 +153,22 @@ enum Command {
     Figure(crate::figures::FigureArgs),
     /// Theory against simulation for errors, edges, outliers, thresholds and overlaps
     Validate(crate::validate::ValidateArgs),
+    /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR
+    Optimal {
+        /// Sample ratio n/d: a value, list or range
+        #[arg(long, allow_hyphen_values = true)]
+        alpha: String,
+        /// lambda0 at which the 1-D optimum over p is taken
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        lambda: f64,
+        /// Search range of the ridge, lo:hi (log scale)
+        #[arg(long, default_value = "1e-4:100")]
+        lambda_range: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
     /// Combine the JSON of `simulate --shard I/N` runs into what a single run prints
     Merge {
         /// Shard files written by `mssr simulate --shard I/N ... > FILE`
@@ -243,6 +259,36 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
             let rows = runs.iter().map(summarize_run).collect::<Result<Vec<_>>>()?.concat();
             emit_sim(&rows, &out)
+        }
+        Command::Optimal { alpha, lambda, lambda_range, model, out } => {
+            let pop = model.spec().build()?;
+            let alphas = parse_grid("--alpha", &alpha)?;
+            let (lo, hi) = match lambda_range.split_once(':') {
+                Some((a, b)) => (crate::spec::parse_num("--lambda-range", a)?, crate::spec::parse_num("--lambda-range", b)?),
+                None => return Err(Error::input(format!("--lambda-range '{lambda_range}': expected lo:hi"))),
+            };
+            let mut t = Table::new(&[
+                "alpha", "lambda", "p_opt", "loss_p_opt", "joint_p_opt", "joint_lambda_opt", "joint_loss", "ssr_loss", "ssr_lambda_opt",
+                "ssr_loss_opt",
+            ]);
+            for &a in &alphas {
+                let (p1, l1) = crate::optimize::optimal_mask_ratio(&pop, a, lambda)?;
+                let (pj, lj, lossj) = crate::optimize::optimal_mask_and_ridge(&pop, a, lo, hi)?;
+                let ssr = crate::solver::errors(&pop, a, lambda, None)?.gen_error;
+                let (ls, gs) = crate::optimize::optimal_lambda(&pop, a, lo, hi)?;
+                t.push(vec![a, lambda, p1, l1, pj, lj, lossj, ssr, ls, gs]);
+            }
+            if let Some(path) = &out.csv {
+                write_text(path, &t.to_csv())?;
+            }
+            if out.json {
+                let v = t.to_json();
+                let rows = v.as_array().cloned().unwrap_or_default();
+                print_json(rows);
+            } else {
+                print_text(&t);
+            }
+            Ok(())
         }
         Command::Merge { files, out } => {
             let (mut runs, mut checks) = (Vec::new(), Vec::new());
