@@ -28,6 +28,8 @@ pub const BUILTIN_SPECS: &[(&str, &str)] = &[
     ("overlaps.toml", include_str!("../plots/overlaps.toml")),
     ("phase_diagram.toml", include_str!("../plots/phase_diagram.toml")),
     ("threshold_ratio.toml", include_str!("../plots/threshold_ratio.toml")),
+    ("mask_ratio_loss.toml", include_str!("../plots/mask_ratio_loss.toml")),
+    ("mask_ratio_optimal.toml", include_str!("../plots/mask_ratio_optimal.toml")),
 ];
 
 /// What a figure shows.
@@ -50,6 +52,10 @@ pub enum Kind {
     PhaseDiagram,
     /// SSR/PCA threshold ratio against the spread of the noise variances.
     ThresholdRatio,
+    /// Test loss (15) against the masking ratio p, several alpha, simulation markers.
+    LossVsMaskRatio,
+    /// The optimal masking ratio against alpha.
+    OptimalMaskRatio,
 }
 
 /// Simulation sizes of a figure.
@@ -106,6 +112,8 @@ pub struct FigureSpec {
     pub spread: Option<String>,
     /// Histogram bins (spectrum-histogram).
     pub bins: Option<usize>,
+    /// Masking ratios p (grid) for the masking figures.
+    pub mask_ratio: Option<String>,
     pub simulation: Option<SimSpec>,
 }
 
@@ -144,6 +152,8 @@ pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<
         Kind::Overlaps => figspectral::overlaps(spec, &model, name, quiet),
         Kind::PhaseDiagram => figspectral::phase_diagram(spec, &model, name, quiet),
         Kind::ThresholdRatio => figspectral::threshold_ratio(spec, &model, name, quiet),
+        Kind::LossVsMaskRatio => crate::figmasking::loss_vs_mask_ratio(spec, &model, name, quiet),
+        Kind::OptimalMaskRatio => crate::figmasking::optimal_mask_ratio_figure(spec, &model, name, quiet),
     }
 }
 
@@ -451,6 +461,7 @@ pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
         spike_atom: None,
         spread: None,
         bins: None,
+        mask_ratio: None,
         simulation: Some(SimSpec { d: 0, trials: a.trials, seed: a.seed, points: String::new() }),
     };
     let r = build(&spec, "learning_curve", Path::new("."), a.quiet)?;

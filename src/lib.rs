@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod data;
 pub mod error;
+pub mod figmasking;
 pub mod figspectral;
 pub mod figures;
 pub mod cli;

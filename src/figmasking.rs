@@ -1,0 +1,120 @@
+//! Gallery figures of the masking ratio (issue #6): test loss (15) against p with simulation,
+//! and the optimal masking ratio against alpha.
+use crate::error::{Error, Result};
+use crate::figures::{line, marker_series, FigureSpec, Rendered, SimSpec};
+use crate::optimize::{optimal_lambda, optimal_mask_ratio};
+use crate::plotting::{Figure, Panel, Series, Style};
+use crate::progress::Progress;
+use crate::shard::Shard;
+use crate::simulation::{run_trials_masked, summarize_run, SimConfig};
+use crate::solver::{errors, errors_masked};
+use crate::spec::{parse_grid, ModelSpec};
+use crate::table::Table;
+
+fn grid(spec_value: &Option<String>, key: &str, name: &str) -> Result<Vec<f64>> {
+    parse_grid(key, spec_value.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))?)
+}
+
+fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
+    spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
+}
+
+/// Test loss (15) against the masking ratio p for several alpha, simulation markers, and the
+/// one-at-a-time SSR error (p -> 0) as a reference.
+pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
+    let pop = model.build()?;
+    let alphas = grid(&spec.alpha, "alpha", name)?;
+    let lambda = grid(&spec.lambda, "lambda", name)?[0];
+    let ps = grid(&spec.mask_ratio, "mask-ratio", name)?;
+    let sim = sim_of(spec, name)?;
+    let sim_ps = parse_grid("simulation.points", &sim.points)?;
+    let mut theory = Table::new(&["alpha", "mask_ratio", "test_loss"]);
+    let mut simt = Table::new(&["alpha", "mask_ratio", "d", "test_loss", "test_loss_se"]);
+    let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * sim_ps.len() * alphas.len(), quiet);
+    let mut series = Vec::new();
+    let mut d_used = sim.d;
+    for (i, &a) in alphas.iter().enumerate() {
+        let ys = ps.iter().map(|&p| errors_masked(&pop, a, lambda, p, None).map(|e| e.gen_error)).collect::<Result<Vec<f64>>>()?;
+        for (&p, &y) in ps.iter().zip(&ys) {
+            theory.push(vec![a, p, y]);
+        }
+        let (popt, lopt) = optimal_mask_ratio(&pop, a, lambda)?;
+        series.push(line(Some(format!("theory α = {a} (best p = {popt:.2})")), i, ps.clone(), ys));
+        series.push(Series { label: None, color: i, style: Style::Markers, x: vec![popt], y: vec![lopt], y2: vec![] });
+        let (mut sx, mut sy, mut se) = (Vec::new(), Vec::new(), Vec::new());
+        for &p in &sim_ps {
+            let run = run_trials_masked(&pop, &[], false, a, &[lambda], p, SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed }, Shard::ALL, &progress)?;
+            let r = summarize_run(&run)?.remove(0);
+            d_used = r.d;
+            simt.push(vec![a, p, r.d as f64, r.gen_error.mean, r.gen_error.se]);
+            sx.push(p);
+            sy.push(r.gen_error.mean);
+            se.push(r.gen_error.se);
+        }
+        series.push(marker_series(if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None }, i, sx, sy, se));
+    }
+    let title = spec.title.clone().unwrap_or_else(|| format!("Masked prediction: test loss against the masking ratio, {}, λ0 = {lambda}", pop.label));
+    Ok(Rendered {
+        figure: Figure {
+            title,
+            panels: vec![Panel {
+                title: "loss per masked coordinate (15); dots: the best p".into(),
+                x_label: "masking ratio p".into(),
+                y_label: "test loss L_p".into(),
+                series,
+                ..Default::default()
+            }],
+            width: 1000,
+            height: 660,
+        },
+        tables: vec![("theory".into(), theory), ("simulation".into(), simt)],
+    })
+}
+
+/// The masking ratio minimizing (15) against alpha at fixed lambda0, beside the loss at the best p
+/// and the loss of one-at-a-time SSR (at the same lambda0 and at its own best lambda).
+pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, _quiet: bool) -> Result<Rendered> {
+    let pop = model.build()?;
+    let alphas = grid(&spec.alpha, "alpha", name)?;
+    let lambda = grid(&spec.lambda, "lambda", name)?[0];
+    let mut t = Table::new(&["alpha", "p_opt", "loss_p_opt", "ssr_loss", "ssr_loss_best_lambda"]);
+    for &a in &alphas {
+        let (p, l) = optimal_mask_ratio(&pop, a, lambda)?;
+        let ssr = errors(&pop, a, lambda, None)?.gen_error;
+        let (_, best) = optimal_lambda(&pop, a, 1e-4, 1e2)?;
+        t.push(vec![a, p, l, ssr, best]);
+    }
+    let x = t.column("alpha");
+    let title = spec.title.clone().unwrap_or_else(|| format!("Optimal masking ratio against α: {}, λ0 = {lambda}", pop.label));
+    Ok(Rendered {
+        figure: Figure {
+            title,
+            panels: vec![
+                Panel {
+                    title: "the masking ratio minimizing (15) (argmin, Brent)".into(),
+                    x_label: "α = n/d".into(),
+                    y_label: "optimal p".into(),
+                    x_log: true,
+                    y_range: Some((0.0, 1.0)),
+                    series: vec![line(Some("optimal p".into()), 0, x.clone(), t.column("p_opt"))],
+                    ..Default::default()
+                },
+                Panel {
+                    title: "test loss".into(),
+                    x_label: "α = n/d".into(),
+                    y_label: "loss per masked coordinate".into(),
+                    x_log: true,
+                    series: vec![
+                        line(Some("masking, best p".into()), 0, x.clone(), t.column("loss_p_opt")),
+                        Series { label: Some(format!("one-at-a-time SSR, λ = {lambda}")), color: 1, style: Style::Dashed, x: x.clone(), y: t.column("ssr_loss"), y2: vec![] },
+                        Series { label: Some("one-at-a-time SSR, best λ".into()), color: 2, style: Style::Dashed, x, y: t.column("ssr_loss_best_lambda"), y2: vec![] },
+                    ],
+                    ..Default::default()
+                },
+            ],
+            width: 1400,
+            height: 600,
+        },
+        tables: vec![("theory".into(), t)],
+    })
+}
