@@ -127,6 +127,10 @@ enum Command {
         /// Grid points of each density
         #[arg(long, default_value_t = 400)]
         points: usize,
+        /// Masking ratio p in [0, 1): the spectrum of A_p (eq. (14)); default one-at-a-time SSR.
+        /// EXPERIMENTAL for p > 0: not yet verified against simulation (issue #6)
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
+        mask_ratio: f64,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -140,6 +144,10 @@ enum Command {
         /// Ridge penalty: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
         lambda: String,
+        /// Masking ratio p in [0, 1): the SSR columns describe A_p (eq. (14)); default SSR.
+        /// EXPERIMENTAL for p > 0: not yet verified against simulation (issue #6)
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
+        mask_ratio: f64,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -315,8 +323,10 @@ fn dispatch(cmd: Command) -> Result<()> {
                 _ => Err(Error::input("merge: give shards of one command (simulate or validate), not both")),
             }
         }
-        Command::Spectrum { alpha, lambda, points, model, out } => crate::report::spectrum_cmd(&model.spec(), alpha, lambda, points, &out.csv, out.json),
-        Command::Spikes { alpha, lambda, model, out } => {
+        Command::Spectrum { alpha, lambda, points, mask_ratio, model, out } => {
+            crate::report::spectrum_cmd(&model.spec(), alpha, lambda, mask_ratio, points, &out.csv, out.json)
+        }
+        Command::Spikes { alpha, lambda, mask_ratio, model, out } => {
             let spec = model.spec();
             let pop = spec.build()?;
             let spikes = spec.spike_grid(&pop)?;
@@ -324,7 +334,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 return Err(crate::error::Error::input("give at least one --spike THETA[@J]"));
             }
             let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
-            crate::report::spikes_cmd(&pop, &spikes, &points, &out.csv, out.json)
+            crate::report::spikes_cmd(&pop, &spikes, &points, mask_ratio, &out.csv, out.json)
         }
         Command::LearningCurve(a) => crate::figures::learning_curve_cmd(&a),
         Command::Figures(a) => crate::figures::figures_cmd(&a),

@@ -3,7 +3,7 @@ use crate::cli::{print_json, print_text};
 use crate::error::{Error, Result};
 use crate::model::Population;
 use crate::spec::ModelSpec;
-use crate::spectral::{a_of_t, density_grid, t_of_a, Problem};
+use crate::spectral::{a_of_t, density_grid, Problem};
 use crate::spikes::{Spike, SpikeContext};
 use crate::table::{num, write_text, Table};
 use serde_json::json;
@@ -36,26 +36,32 @@ fn grid_over(iv: &[(f64, f64)], points: usize, floor: Option<f64>) -> Vec<f64> {
 
 /// Computes `SpectrumTheory` (eqs. (8)-(10)) with `points` grid points per density.
 pub fn spectrum_theory(pop: &Population, alpha: f64, lambda: f64, points: usize) -> Result<SpectrumTheory> {
+    spectrum_theory_masked(pop, alpha, lambda, 0.0, points)
+}
+
+/// `spectrum_theory` for masking ratio p (A_p's eigenvalues a = (1 - 1/t)/(1-p)).
+pub fn spectrum_theory_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, points: usize) -> Result<SpectrumTheory> {
     if points < 2 {
         return Err(Error::input("--points must be at least 2"));
     }
-    let ssr = Problem::ssr(pop, alpha, lambda)?;
+    let ssr = Problem::masked(pop, alpha, lambda, p)?;
     let pca = Problem::pca(pop, alpha)?;
     let coarse = 800;
     let se: Vec<(f64, f64)> = ssr.edges(coarse)?.iter().map(|(l, h)| (l.t, h.t)).collect();
     let pe: Vec<(f64, f64)> = pca.edges(coarse)?.iter().map(|(l, h)| (l.t, h.t)).collect();
-    let a_iv: Vec<(f64, f64)> = se.iter().map(|&(l, h)| (a_of_t(l), a_of_t(h))).collect();
+    let a_iv: Vec<(f64, f64)> = se.iter().map(|&(l, h)| (ssr.a_of(l), ssr.a_of(h))).collect();
     let a_grid = grid_over(&a_iv, points, None);
     let s_grid = grid_over(&pe, points, Some(0.0));
-    let t_grid: Vec<f64> = a_grid.iter().map(|&a| t_of_a(a)).collect();
+    let t_grid: Vec<f64> = a_grid.iter().map(|&a| ssr.t_of(a)).collect();
     let sd = density_grid(&ssr, &t_grid)?;
     let pd = density_grid(&pca, &s_grid)?;
     let mut table = Table::new(&["a", "ssr_density", "s", "pca_density"]);
     let (mut res, mut its) = (0.0f64, 0usize);
     for i in 0..points {
         let a = a_grid[i];
-        // rho_A(a) = rho_T(1/(1-a)) / (1-a)^2  (eq. (10))
-        table.push(vec![a, sd[i].1 / (1.0 - a).powi(2), s_grid[i], pd[i].1]);
+        // rho_A(a) = rho_T(t(a)) dt/da, t = 1/(1 - (1-p) a)  (eq. (10))
+        let keep = 1.0 - p;
+        table.push(vec![a, sd[i].1 * keep / (1.0 - keep * a).powi(2), s_grid[i], pd[i].1]);
         res = res.max(sd[i].2).max(pd[i].2);
         its = its.max(sd[i].3).max(pd[i].3);
     }
@@ -71,19 +77,22 @@ pub fn spectrum_theory(pop: &Population, alpha: f64, lambda: f64, points: usize)
 }
 
 /// Runs `mssr spectrum`.
-pub fn spectrum_cmd(spec: &ModelSpec, alpha: f64, lambda: f64, points: usize, csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub fn spectrum_cmd(spec: &ModelSpec, alpha: f64, lambda: f64, p: f64, points: usize, csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
     let pop = spec.build()?;
-    crate::solver::check_params(&pop, alpha, lambda)?;
-    let th = spectrum_theory(&pop, alpha, lambda, points)?;
+    let th = spectrum_theory_masked(&pop, alpha, lambda, p, points)?;
+    let keep = 1.0 - p;
+    let a_of = |t: f64| a_of_t(t) / keep;
     if let Some(p) = csv {
         write_text(p, &th.table.to_csv())?;
     }
     let pairs = |v: &[(f64, f64)]| v.iter().map(|&(a, b)| json!([a, b])).collect::<Vec<_>>();
-    let a_edges: Vec<(f64, f64)> = th.ssr_edges_t.iter().map(|&(l, h)| (a_of_t(l), a_of_t(h))).collect();
-    let ssr_masses: Vec<(f64, f64)> = th.ssr_point_masses.iter().map(|&(t, m)| (a_of_t(t), m)).collect();
+    let a_edges: Vec<(f64, f64)> = th.ssr_edges_t.iter().map(|&(l, h)| (a_of(l), a_of(h))).collect();
+    let ssr_masses: Vec<(f64, f64)> = th.ssr_point_masses.iter().map(|&(t, m)| (a_of(t), m)).collect();
     let v = json!({
         "alpha": alpha,
         "lambda": lambda,
+        "mask_ratio": p,
         "model": pop.label,
         "ssr_edges": pairs(&a_edges),
         "ssr_edges_t": pairs(&th.ssr_edges_t),
@@ -117,6 +126,11 @@ pub fn spectrum_cmd(spec: &ModelSpec, alpha: f64, lambda: f64, points: usize, cs
 
 /// The spikes table: one row per (alpha, lambda, spike).
 pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -> Result<(Table, Vec<serde_json::Value>)> {
+    spikes_table_masked(pop, spikes, points, 0.0)
+}
+
+/// `spikes_table` for masking ratio p (the SSR columns describe A_p).
+pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], p: f64) -> Result<(Table, Vec<serde_json::Value>)> {
     let cols = [
         "alpha", "lambda", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
         "ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_threshold",
@@ -125,7 +139,7 @@ pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -
     let mut t = Table::new(&cols);
     let mut js = Vec::new();
     for &(alpha, lambda) in points {
-        let ctx = SpikeContext::new(pop, alpha, lambda)?;
+        let ctx = SpikeContext::masked(pop, alpha, lambda, p)?;
         for sp in spikes {
             let r = ctx.report(sp)?;
             let o = |x: Option<f64>| x.unwrap_or(f64::NAN);
@@ -137,6 +151,7 @@ pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -
             let mut v = serde_json::to_value(&r).expect("serializable");
             v["alpha"] = json!(alpha);
             v["lambda"] = json!(lambda);
+            v["mask_ratio"] = json!(p);
             js.push(v);
         }
     }
@@ -144,11 +159,11 @@ pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -
 }
 
 /// Runs `mssr spikes`.
-pub fn spikes_cmd(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
+pub fn spikes_cmd(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], p: f64, csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
     for &(a, l) in points {
-        crate::solver::check_params(pop, a, l)?;
+        crate::solver::solve_masked(pop, a, l, p)?;
     }
-    let (t, js) = spikes_table(pop, spikes, points)?;
+    let (t, js) = spikes_table_masked(pop, spikes, points, p)?;
     if let Some(p) = csv {
         write_text(p, &t.to_csv())?;
     }

@@ -42,9 +42,17 @@ fn cos2(u: &[f64], w: MatRef<'_, f64>, col: usize) -> f64 {
 
 /// Runs the spectral measurements on one sample X.
 pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
+    spectral_trial_masked(x, lambda, 0.0, sigma, par)
+}
+
+/// `spectral_trial` for masking ratio p: T_K = D_K^{1/2} K D_K^{1/2} with
+/// K = (1-p) S + p Diag(S) + lambda0/(1-p) I (eq. (14)); A_p's eigenvalues (1 - 1/t)/(1-p).
+pub fn spectral_trial_masked(x: MatRef<'_, f64>, lambda: f64, p: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
     let (n, d) = (x.nrows(), x.ncols());
     let s = crate::simulation::gram(x, par);
-    let k = Mat::from_fn(d, d, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
+    let keep = 1.0 - p;
+    let k = Mat::from_fn(d, d, |i, j| if i == j { s[(i, i)] + lambda / keep } else { keep * s[(i, j)] });
+    let a_of = |t: f64| crate::spectral::a_of_t(t) / keep;
     let r = faer::linalg::solvers::DenseSolveCore::inverse(
         &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("S + lambda I singular (n = {n}, d = {d})")))?,
     );
@@ -57,7 +65,7 @@ pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Pa
         // no spike: only the spectra are measured, so no eigenvectors and no oracle
         let tv = eigenvalues(&t, "T")?;
         let sv = eigenvalues(&s, "S")?;
-        return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
+        return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
     }
     let (tv, tw) = evd(&t, "T")?;
     let (sv, sw) = evd(&s, "S")?;
@@ -98,7 +106,7 @@ pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Pa
         };
         overlaps.push([whitened, right, left, pca, oracle]);
     }
-    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
+    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
 /// The scalars one trial contributes to the statistics (what shards write and merge reads).

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Population, Sampler};
 use crate::shard::Shard;
-use crate::simspectrum::{spectral_trial, summarize, SpectralScalars, SpectralSummary};
+use crate::simspectrum::{spectral_trial_masked, summarize, SpectralScalars, SpectralSummary};
 use crate::spikes::{Spike, Support};
 use rand::Rng;
 use crate::progress::Progress;
@@ -652,9 +652,6 @@ pub fn run_trials_masked(
     if !(0.0..1.0).contains(&p) {
         return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
     }
-    if p > 0.0 && spectral {
-        return Err(Error::input("the spectral side of a masking ratio p > 0 is not implemented yet (drop --spike/--spectrum)"));
-    }
     for &l in lambdas {
         if p > 0.0 {
             crate::solver::check_params(pop, alpha, 1.0)?;
@@ -685,8 +682,8 @@ pub fn run_trials_masked(
                 lambdas
                     .iter()
                     .map(|&l| {
-                        let (delta, train, gen) = ssr_errors(x.as_ref(), l, &sigma, par)?;
-                        let st = spectral_trial(x.as_ref(), l, &sigma, par)?;
+                        let (delta, train, gen) = if p > 0.0 { masked_errors(x.as_ref(), l, p, &sigma, par)? } else { ssr_errors(x.as_ref(), l, &sigma, par)? };
+                        let st = spectral_trial_masked(x.as_ref(), l, p, &sigma, par)?;
                         let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
                         Ok((TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs))
                     })

@@ -93,6 +93,21 @@ pub fn solve_delta(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>)
     solve_profile(pop, &Profile::ssr(pop, lambda), alpha, lambda, warm)
 }
 
+/// The equivalent (4) of masking ratio p with ridge lambda0 (p = 0: SSR), with its profile.
+pub fn solve_masked(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<(Equivalent, Profile)> {
+    let pr = Profile::masked(pop, lambda0, p)?;
+    if p == 0.0 {
+        check_params(pop, alpha, lambda0)?;
+    } else {
+        check_params(pop, alpha, 1.0)?;
+        finite("lambda", lambda0)?;
+        if lambda0 < 0.0 {
+            return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
+        }
+    }
+    Ok((solve_profile(pop, &pr, alpha, lambda0, None)?, pr))
+}
+
 /// Eq. (4) for a ridge profile: delta = gamma sum_j w_j e_j q_j, q_j = 1/(e_j/(1+delta) + lam_j).
 fn solve_profile(pop: &Population, pr: &Profile, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Equivalent> {
     let gamma = 1.0 / alpha;

@@ -4,7 +4,6 @@
 //! the components they pass in (Dbar = I and lambda = 0 for PCA).
 use crate::error::{Error, Result};
 use crate::model::{Coordinates, Population};
-use crate::solver::solve_delta;
 use num_complex::Complex64 as C;
 
 /// One atom of the spectral problem: eigenvalue `e` of Σ0 with weight `w`, the diagonal
@@ -34,6 +33,8 @@ pub struct Problem {
     pub method: Method,
     pub gamma: f64,
     pub comps: Vec<Component>,
+    /// Masking ratio p of A_p (0 for SSR and PCA): A_p's eigenvalues are (1 - 1/t)/(1 - p).
+    pub mask_ratio: f64,
 }
 
 /// Relative tolerance of the fixed point (9).
@@ -42,7 +43,13 @@ const TOL: f64 = 1e-12;
 impl Problem {
     /// SSR's T for a model whose Dbar is a function of the atoms (diagonal or delocalized).
     pub fn ssr(pop: &Population, alpha: f64, lambda: f64) -> Result<Self> {
-        let eq = solve_delta(pop, alpha, lambda, None)?;
+        Self::masked(pop, alpha, lambda, 0.0)
+    }
+
+    /// T_K = D_K^{1/2} K D_K^{1/2} of masking ratio p (eq. (14)): the components of K's population
+    /// (1-p) Σ with the ridge profile p Diag(Σ) + lambda0/(1-p); p = 0 is SSR's T.
+    pub fn masked(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<Self> {
+        let (eq, pr) = crate::solver::solve_masked(pop, alpha, lambda0, p)?;
         let b_of = |j: usize| match &pop.coords {
             Coordinates::Diagonal => Ok(eq.dbar[j]),
             Coordinates::Delocalized => Ok(eq.dbar[0]),
@@ -51,9 +58,19 @@ impl Problem {
             )),
         };
         let comps = (0..pop.eig.len())
-            .map(|j| Ok(Component { e: pop.eig[j], w: pop.weight[j], b: b_of(j)?, lam: lambda }))
+            .map(|j| Ok(Component { e: pr.e[j], w: pop.weight[j], b: b_of(j)?, lam: pr.lam[j] }))
             .collect::<Result<_>>()?;
-        Ok(Problem { method: Method::Ssr, gamma: 1.0 / alpha, comps })
+        Ok(Problem { method: Method::Ssr, gamma: 1.0 / alpha, comps, mask_ratio: p })
+    }
+
+    /// The predictor's eigenvalue for an eigenvalue t of T: a = (1 - 1/t)/(1 - p) (eq. (8)).
+    pub fn a_of(&self, t: f64) -> f64 {
+        a_of_t(t) / (1.0 - self.mask_ratio)
+    }
+
+    /// T's eigenvalue for a predictor eigenvalue a (inverse of `a_of`).
+    pub fn t_of(&self, a: f64) -> f64 {
+        t_of_a(a * (1.0 - self.mask_ratio))
     }
 
     /// PCA's S: the same problem with Dbar = I and lambda = 0.
@@ -63,7 +80,7 @@ impl Problem {
             return Err(Error::input(format!("alpha must be positive, got {alpha}")));
         }
         let comps = pop.eig.iter().zip(&pop.weight).map(|(&e, &w)| Component { e, w, b: 1.0, lam: 0.0 }).collect();
-        Ok(Problem { method: Method::Pca, gamma: 1.0 / alpha, comps })
+        Ok(Problem { method: Method::Pca, gamma: 1.0 / alpha, comps, mask_ratio: 0.0 })
     }
 
     /// The same problem with every ridge replaced by `lam(component)` (Hellmann-Feynman shifts).
@@ -468,6 +485,7 @@ pub fn density_grid(p: &Problem, ts: &[f64]) -> Result<Vec<(f64, f64, f64, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solver::solve_delta;
 
     #[test]
     fn isotropic_pca_edges_are_marchenko_pastur() {

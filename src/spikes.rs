@@ -254,8 +254,14 @@ pub struct SpikeContext {
 
 impl SpikeContext {
     pub fn new(pop: &Population, alpha: f64, lambda: f64) -> Result<Self> {
+        Self::masked(pop, alpha, lambda, 0.0)
+    }
+
+    /// The same for masking ratio p: K's population (1-p)(Σ0 + theta v v^T) carries the spike
+    /// (1-p) theta (the O(1/d) change of Diag(Σ) does not matter); PCA is unchanged.
+    pub fn masked(pop: &Population, alpha: f64, lambda: f64, p: f64) -> Result<Self> {
         check_model(pop)?;
-        let ssr = Problem::ssr(pop, alpha, lambda)?;
+        let ssr = Problem::masked(pop, alpha, lambda, p)?;
         let pca = Problem::pca(pop, alpha)?;
         let oracle = Problem::pca(&Population::isotropic(), alpha)?;
         let (ssr_edge, pca_edge, oracle_edge) = (right_edge(&ssr)?, right_edge(&pca)?, right_edge(&oracle)?);
@@ -265,15 +271,23 @@ impl SpikeContext {
     /// Threshold, outlier and overlap (13) of one spike for SSR and PCA, without the
     /// Hellmann-Feynman eigenvector overlaps (13b).
     pub fn threshold_only(&self, spike: &Spike) -> Result<(SpikeTheory, SpikeTheory)> {
-        Ok((spike_theory(&self.ssr, spike, &self.ssr_edge)?, spike_theory(&self.pca, spike, &self.pca_edge)?))
+        let keep = 1.0 - self.ssr.mask_ratio;
+        let mut s = spike_theory(&self.ssr, &Spike { theta: spike.theta * keep, ..*spike }, &self.ssr_edge)?;
+        s.threshold /= keep;
+        s.theta = spike.theta;
+        Ok((s, spike_theory(&self.pca, spike, &self.pca_edge)?))
     }
 
     /// The report for one spike.
     pub fn report(&self, spike: &Spike) -> Result<SpikeReport> {
-        let s = spike_theory(&self.ssr, spike, &self.ssr_edge)?;
+        let keep = 1.0 - self.ssr.mask_ratio;
+        let scaled = Spike { theta: spike.theta * keep, ..*spike };
+        let mut s = spike_theory(&self.ssr, &scaled, &self.ssr_edge)?;
+        s.threshold /= keep;
+        s.theta = spike.theta;
         let q = spike_theory(&self.pca, spike, &self.pca_edge)?;
         let (right, left) = match s.outlier {
-            Some(t) => eigvec_overlaps(&self.ssr, spike, t)?,
+            Some(t) => eigvec_overlaps(&self.ssr, &scaled, t)?,
             None => (0.0, 0.0),
         };
         // oracle: whiten with the true noise variances -> isotropic noise, spike theta |Psi^{-1/2} v|^2
@@ -288,9 +302,9 @@ impl SpikeContext {
             },
             ssr_threshold: s.threshold,
             pca_threshold: q.threshold,
-            ssr_outlier: s.outlier.map(crate::spectral::a_of_t),
+            ssr_outlier: s.outlier.map(|t| self.ssr.a_of(t)),
             pca_outlier: q.outlier,
-            ssr_edge: crate::spectral::a_of_t(s.edge),
+            ssr_edge: self.ssr.a_of(s.edge),
             pca_edge: q.edge,
             ssr_whitened_overlap: s.overlap,
             ssr_overlap: right,
