@@ -362,20 +362,25 @@ pub fn print_json(mut values: Vec<serde_json::Value>) {
     println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
 }
 
-fn emit_errors(rows: &[Errors], out: &OutArgs) -> Result<()> {
-    let mut t = Table::new(&["alpha", "lambda", "mask_ratio", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"]);
-    for r in rows {
-        t.push(vec![r.alpha, r.lambda, r.mask_ratio, r.delta, r.train_error, r.gen_error, r.bayes_error, r.residual, r.iterations as f64]);
-    }
+/// Writes the table as CSV (with --csv), then prints the rows as JSON (with --json) or as text.
+fn emit<R: serde::Serialize>(t: &Table, rows: &[R], out: &OutArgs) -> Result<()> {
     if let Some(path) = &out.csv {
         write_text(path, &t.to_csv())?;
     }
     if out.json {
         print_json(rows.iter().map(|r| serde_json::to_value(r).expect("serializable")).collect());
     } else {
-        print_text(&t);
+        print_text(t);
     }
     Ok(())
+}
+
+fn emit_errors(rows: &[Errors], out: &OutArgs) -> Result<()> {
+    let mut t = Table::new(&["alpha", "lambda", "mask_ratio", "delta", "train_error", "gen_error", "bayes_error", "residual", "iterations"]);
+    for r in rows {
+        t.push(vec![r.alpha, r.lambda, r.mask_ratio, r.delta, r.train_error, r.gen_error, r.bayes_error, r.residual, r.iterations as f64]);
+    }
+    emit(&t, rows, out)
 }
 
 fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
@@ -400,13 +405,8 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
             r.bayes_error.mean,
         ]);
     }
-    if let Some(path) = &out.csv {
-        write_text(path, &t.to_csv())?;
-    }
-    if out.json {
-        print_json(rows.iter().map(|r| serde_json::to_value(r).expect("serializable")).collect());
-    } else {
-        print_text(&t);
+    emit(&t, rows, out)?;
+    if !out.json {
         for r in rows.iter().filter(|r| r.spectrum.is_some()) {
             println!("spectral side at alpha = {}, lambda = {}:", r.alpha, r.lambda);
             println!("{}", serde_json::to_string_pretty(&r.spectrum).expect("serializable"));
