@@ -36,7 +36,7 @@ fn sweep_gives_one_row_per_point_and_csv() {
     assert_eq!(v.as_array().unwrap().len(), 14);
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 15);
-    assert!(text.starts_with("alpha,lambda,delta,train_error,gen_error,bayes_error"));
+    assert!(text.starts_with("alpha,lambda,mask_ratio,delta,train_error,gen_error,bayes_error"), "{text}");
 }
 
 #[test]
@@ -213,4 +213,25 @@ fn same_seed_is_byte_identical_with_one_or_two_threads() {
         assert!(v[0].2 == v[1].2, "{tag}: JSON differs between 1 and 2 threads:\n{}\n{}", String::from_utf8_lossy(&v[0].2), String::from_utf8_lossy(&v[1].2));
         assert!(v[0].3 == v[1].3, "{tag}: CSV differs between 1 and 2 threads");
     }
+}
+
+#[test]
+fn masking_ratio_commands() {
+    let v = json(&mssr(&["errors", "--alpha", "1.5", "--lambda", "0.1", "--ar1", "0.7", "--mask-ratio", "0,0.5", "--json"]));
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["mask_ratio"].as_f64(), Some(0.5));
+    assert!(rows[1]["train_error"].is_null(), "no training error is defined for p > 0");
+    assert!(rows[1]["gen_error"].as_f64().unwrap() > rows[0]["gen_error"].as_f64().unwrap(), "p = 0.5 is worse than SSR here");
+    let v = json(&mssr(&["optimal", "--alpha", "0.5", "--ar1", "0.7", "--json"]));
+    let p = v["p_opt"].as_f64().unwrap();
+    assert!(p > 0.05 && p < 0.4, "a moderate masking ratio is optimal at alpha = 0.5: {p}");
+    assert!(v["loss_p_opt"].as_f64().unwrap() < v["ssr_loss"].as_f64().unwrap());
+    let v = json(&mssr(&["simulate", "--d", "80", "--alpha", "1.5", "--lambda", "0.1", "--ar1", "0.7", "--mask-ratio", "0.5", "--trials", "2", "--json", "-q"]));
+    assert_eq!(v["mask_ratio"].as_f64(), Some(0.5));
+    for bad in ["1", "-0.1", "1.5", "nan"] {
+        refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", bad], "mask-ratio", None);
+    }
+    refuses(&["errors", "--alpha", "0.5", "--lambda", "0", "--mask-ratio", "0"], "alpha > 1", None);
+    refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0.3", "--cov", "/nonexistent.csv"], "nonexistent", None);
 }
