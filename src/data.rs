@@ -61,12 +61,18 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
 
 /// Reads a dense covariance matrix (square CSV of numbers, no header).
 pub fn read_covariance(path: &Path) -> Result<Mat<f64>> {
-    let csv = read_numeric_csv(path, false)?;
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: name.clone(), source: e })?;
+    parse_covariance(&text, &name)
+}
+
+/// Parses a dense covariance matrix from CSV text (see `read_covariance`).
+pub fn parse_covariance(text: &str, name: &str) -> Result<Mat<f64>> {
+    let csv = parse_numeric_csv(text, false, name)?;
     let d = csv.rows.len();
     if csv.rows[0].len() != d {
         return Err(Error::input(format!(
-            "{}: a covariance must be square, got {d} rows of {} columns",
-            path.display(),
+            "{name}: a covariance must be square, got {d} rows of {} columns",
             csv.rows[0].len()
         )));
     }
@@ -110,27 +116,37 @@ impl Dataset {
         if big_n < 2 {
             return Err(Error::input(format!("{name}: need at least 2 data rows, got {big_n}")));
         }
+        // Each column is first divided by its largest |value| m_j, so that nothing below
+        // overflows or underflows and the constant-column test does not depend on the unit.
         let mut cols = Vec::new();
+        let mut col_scale = Vec::new();
         let mut columns = Vec::new();
         let mut dropped = 0;
         for (&j, nm) in keep.iter().zip(names) {
-            let v: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            let m = rows.iter().map(|r| r[j].abs()).fold(0.0, f64::max);
+            let v: Vec<f64> = rows.iter().map(|r| r[j] / m).collect();
             let mean = v.iter().sum::<f64>() / big_n as f64;
             let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / big_n as f64;
-            if var <= 1e-12 * (1.0 + mean * mean) {
+            // constant up to relative rounding (an all-zero column has m = 0); |v| <= 1 otherwise
+            if m == 0.0 || var <= 1e-12 * mean * mean {
                 dropped += 1;
                 continue;
             }
             cols.push(v.into_iter().map(|x| x - mean).collect::<Vec<f64>>());
+            col_scale.push(m);
             columns.push(nm);
         }
         if cols.len() < 2 {
             return Err(Error::input(format!("{name}: fewer than 2 non-constant columns")));
         }
+        // one common factor: column j is multiplied by r_j = m_j / max_k m_k and by s
+        let top = col_scale.iter().cloned().fold(0.0, f64::max);
+        let r: Vec<f64> = col_scale.iter().map(|m| m / top).collect();
         let d = cols.len();
-        let mean_var = cols.iter().map(|c| c.iter().map(|x| x * x).sum::<f64>()).sum::<f64>() / (big_n * d) as f64;
+        let mean_var = cols.iter().zip(&r).map(|(c, r)| r * r * c.iter().map(|x| x * x).sum::<f64>()).sum::<f64>()
+            / (big_n * d) as f64;
         let s = 1.0 / mean_var.sqrt();
-        let x = Mat::from_fn(big_n, d, |i, j| cols[j][i] * s);
+        let x = Mat::from_fn(big_n, d, |i, j| cols[j][i] * (r[j] * s));
         Ok(Dataset { columns, x, constant_dropped: dropped })
     }
 

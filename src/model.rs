@@ -98,8 +98,11 @@ impl Population {
         }
         let r = rho.abs(); // the spectral measure depends on |rho| only
         let (omega, w) = graded_quadrature(std::f64::consts::PI, (1.0 - r).max(1e-300));
-        let eig: Vec<f64> =
-            omega.iter().map(|&om| (1.0 - r * r) / (1.0 - 2.0 * r * om.cos() + r * r)).collect();
+        // f(ω) in a form without cancellation as r -> 1: 1 - 2r cos ω + r² = (1-r)² + 4r sin²(ω/2)
+        let eig: Vec<f64> = omega
+            .iter()
+            .map(|&om| (1.0 - r) * (1.0 + r) / ((1.0 - r).powi(2) + 4.0 * r * (0.5 * om).sin().powi(2)))
+            .collect();
         let weight: Vec<f64> = w.iter().map(|x| x / std::f64::consts::PI).collect();
         Ok(Population {
             label: format!("AR(1), ρ = {rho}"),
@@ -135,12 +138,32 @@ impl Population {
         if asym > 1e-8 * scale.max(1e-300) {
             return Err(Error::input(format!("covariance is not symmetric (max |C_ij - C_ji| = {asym:.3e})")));
         }
-        let evd = cov
+        // Entries far from 1 overflow (or underflow) inside the eigendecomposition: then it
+        // works on cov / 2^k (exact) and the eigenvalues are scaled back.
+        let k = if scale > 2f64.powi(500) || (scale > 0.0 && scale < 2f64.powi(-500)) {
+            (scale.log2().round() as i32).clamp(-1000, 1000)
+        } else {
+            0
+        };
+        let scaled;
+        let a = if k == 0 {
+            &cov
+        } else {
+            scaled = Mat::from_fn(d, d, |i, j| cov[(i, j)] * 2f64.powi(-k));
+            &scaled
+        };
+        let evd = a
             .self_adjoint_eigen(Side::Lower)
             .map_err(|e| Error::Numerical(format!("eigendecomposition of the covariance: {e:?}")))?;
         let s = evd.S().column_vector();
         let u = evd.U();
-        let eig: Vec<f64> = (0..d).map(|j| s[j]).collect();
+        if (0..d).any(|j| !s[j].is_finite() || (0..d).any(|i| !u[(i, j)].is_finite())) {
+            return Err(Error::Numerical("eigendecomposition of the covariance: not finite".into()));
+        }
+        let eig: Vec<f64> = (0..d).map(|j| s[j] * 2f64.powi(k)).collect();
+        if eig.iter().any(|x| !x.is_finite()) {
+            return Err(Error::input("covariance too large: an eigenvalue overflows a 64-bit float"));
+        }
         let top = eig.iter().cloned().fold(0.0, f64::max);
         let min = eig.iter().cloned().fold(f64::INFINITY, f64::min);
         if top <= 0.0 || min < -1e-10 * top {
@@ -203,12 +226,23 @@ impl Population {
     }
 
     /// Bayes limit of E_gen: (1/d) sum_k 1/(Σ^{-1})_kk, the mean conditional variance
-    /// of one coordinate given the others (theory eq. (3b)). Zero where Σ is singular.
+    /// of one coordinate given the others (theory eq. (3b)). For a singular Σ it is the limit
+    /// of Σ + εI as ε -> 0: a coordinate with weight on the null space of Σ (determined by the
+    /// others) contributes 0, one without keeps its conditional variance.
     pub fn bayes_error(&self) -> f64 {
         let inv: Vec<f64> =
             self.eig.iter().map(|&l| if l > 0.0 { 1.0 / l } else { f64::INFINITY }).collect();
         let mut diag = Vec::new();
-        self.diag_of(&inv, &mut diag);
+        match &self.coords {
+            // u2_kj = 0 with 1/eig_j = inf is 0 (not 0 * inf = NaN)
+            Coordinates::Dense { u2 } => {
+                for k in 0..u2.nrows() {
+                    let row = u2.row(k);
+                    diag.push((0..inv.len()).filter(|&j| row[j] != 0.0).map(|j| row[j] * inv[j]).sum());
+                }
+            }
+            _ => self.diag_of(&inv, &mut diag),
+        }
         (0..diag.len()).map(|c| self.class_weight(c) / diag[c]).sum()
     }
 

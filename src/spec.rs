@@ -116,7 +116,11 @@ pub fn parse_num(what: &str, s: &str) -> Result<f64> {
     Ok(x)
 }
 
+/// Most points a range "start:stop:count" may ask for (8 MB of values).
+pub const MAX_GRID_POINTS: usize = 1_000_000;
+
 /// A grid of values: "x", "a,b,c", "start:stop:count" (linear) or "start:stop:count:log".
+/// A range holds exactly `count` points, non-decreasing, from exactly `start` to exactly `stop`.
 pub fn parse_grid(what: &str, s: &str) -> Result<Vec<f64>> {
     let parts: Vec<&str> = s.split(':').collect();
     match parts.len() {
@@ -129,6 +133,9 @@ pub fn parse_grid(what: &str, s: &str) -> Result<Vec<f64>> {
                 .map_err(|_| Error::input(format!("{what}: count '{}' in '{s}' is not a whole number", parts[2])))?;
             if n == 0 {
                 return Err(Error::input(format!("{what}: a range needs at least 1 point, got '{s}'")));
+            }
+            if n > MAX_GRID_POINTS {
+                return Err(Error::input(format!("{what}: a range has at most {MAX_GRID_POINTS} points, got '{s}'")));
             }
             if a > b {
                 return Err(Error::input(format!("{what}: range '{s}' runs backwards (start > stop)")));
@@ -143,16 +150,29 @@ pub fn parse_grid(what: &str, s: &str) -> Result<Vec<f64>> {
             }
             Ok((0..n)
                 .map(|i| {
-                    let t = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
-                    if log {
-                        (a.ln() + t * (b.ln() - a.ln())).exp()
-                    } else {
-                        a + t * (b - a)
+                    if i == 0 {
+                        return a;
                     }
+                    if i == n - 1 {
+                        return b;
+                    }
+                    let t = i as f64 / (n - 1) as f64;
+                    let x = if log { lerp(a.ln(), b.ln(), t).exp() } else { lerp(a, b, t) };
+                    x.clamp(a, b)
                 })
                 .collect())
         }
         _ => Err(Error::input(format!("{what}: '{s}' is not a value, list or start:stop:count range"))),
+    }
+}
+
+/// a + t (b - a) for a <= b, 0 <= t <= 1: monotone in t and finite for all finite a, b
+/// (b - a overflows when a and b have opposite signs, so that case interpolates the ends).
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if a <= 0.0 && b >= 0.0 {
+        t * b + (1.0 - t) * a
+    } else {
+        a + t * (b - a)
     }
 }
 
