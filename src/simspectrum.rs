@@ -48,14 +48,17 @@ pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Pa
 /// `spectral_trial` for masking ratio p: T_K = D_K^{1/2} K D_K^{1/2} with
 /// K = (1-p) S + p Diag(S) + lambda0/(1-p) I (eq. (14)); A_p's eigenvalues (1 - 1/t)/(1-p).
 pub fn spectral_trial_masked(x: MatRef<'_, f64>, lambda: f64, p: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
-    let (n, d) = (x.nrows(), x.ncols());
     let s = crate::simulation::gram(x, par);
+    let k = crate::simulation::k_matrix(&s, lambda, p);
+    let r = crate::simulation::inverse_spd(&k, x.nrows(), p)?;
+    spectral_from(&s, k, r, p, sigma)
+}
+
+/// The spectral measurements from S, K and R = K^{-1} (consumed: freed as soon as T is built).
+pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &SigmaAtD) -> Result<SpectralTrial> {
+    let d = s.nrows();
     let keep = 1.0 - p;
-    let k = Mat::from_fn(d, d, |i, j| if i == j { s[(i, i)] + lambda / keep } else { keep * s[(i, j)] });
     let a_of = |t: f64| crate::spectral::a_of_t(t) / keep;
-    let r = faer::linalg::solvers::DenseSolveCore::inverse(
-        &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("S + lambda I singular (n = {n}, d = {d})")))?,
-    );
     let dg: Vec<f64> = (0..d).map(|i| r[(i, i)]).collect();
     let sq: Vec<f64> = dg.iter().map(|x| x.sqrt()).collect();
     let t = Mat::from_fn(d, d, |i, j| sq[i] * k[(i, j)] * sq[j]);
@@ -64,11 +67,11 @@ pub fn spectral_trial_masked(x: MatRef<'_, f64>, lambda: f64, p: f64, sigma: &Si
     if sigma.spikes.is_empty() {
         // no spike: only the spectra are measured, so no eigenvectors and no oracle
         let tv = eigenvalues(&t, "T")?;
-        let sv = eigenvalues(&s, "S")?;
+        let sv = eigenvalues(s, "S")?;
         return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
     }
     let (tv, tw) = evd(&t, "T")?;
-    let (sv, sw) = evd(&s, "S")?;
+    let (sv, sw) = evd(s, "S")?;
     let (ov, ow) = match &sigma.base {
         Base::Diagonal(psi) => {
             let ip: Vec<f64> = psi.iter().map(|p| 1.0 / p.sqrt()).collect();

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Population, Sampler};
 use crate::shard::Shard;
-use crate::simspectrum::{spectral_trial_masked, summarize, SpectralScalars, SpectralSummary};
+use crate::simspectrum::{spectral_from, summarize, SpectralScalars, SpectralSummary};
 use crate::spikes::{Spike, Support};
 use rand::Rng;
 use crate::progress::Progress;
@@ -395,49 +395,60 @@ pub fn masked_loss(a: MatRef<'_, f64>, cov: MatRef<'_, f64>, p: f64) -> f64 {
     total / d as f64
 }
 
-/// Masking ratio p (eq. (14)-(15)) on one sample: A_p from K = (1-p) S + p Diag(S) + lambda0/(1-p) I
-/// and its exact test loss under random masking (15). Returns (delta, NaN, loss); delta is
-/// (1/n) tr(Σ' R) with Σ' = (1-p) Σ.
-pub fn masked_errors(x: MatRef<'_, f64>, lambda0: f64, p: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
-    let (n, d) = (x.nrows(), x.ncols());
-    let mut k = gram(x, par);
-    for i in 0..d {
-        for j in 0..d {
-            k[(i, j)] *= if i == j { 1.0 } else { 1.0 - p };
-        }
-        k[(i, i)] += lambda0 / (1.0 - p);
-    }
-    let r = faer::linalg::solvers::DenseSolveCore::inverse(
-        &k.llt(Side::Lower).map_err(|_| Error::Numerical(format!("K of eq. (14) is singular (n = {n}, d = {d}, p = {p})")))?,
-    );
-    drop(k);
-    let psi = sigma.diagonal();
-    let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
-    let mut loss = 0.0;
-    for kk in 0..d {
-        let col = r.col(kk);
-        let rpr: f64 = (0..d).map(|l| col[l] * col[l] * psi[l]).sum();
-        let dk2 = col[kk] * col[kk];
-        loss += rsr[kk] / dk2 + p / (1.0 - p) * (rpr / dk2 - psi[kk]);
-    }
-    Ok((tr * (1.0 - p) / n as f64, f64::NAN, loss / d as f64))
+/// K of eq. (14) from S: (1-p) S + p Diag(S) + lambda/(1-p) I (p = 0: S + lambda I).
+pub fn k_matrix(s: &Mat<f64>, lambda: f64, p: f64) -> Mat<f64> {
+    let keep = 1.0 - p;
+    Mat::from_fn(s.nrows(), s.ncols(), |i, j| if i == j { s[(i, i)] + lambda / keep } else { keep * s[(i, j)] })
 }
 
-/// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
-pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
-    let (n, d) = (x.nrows(), x.ncols());
-    let r = resolvent(x, lambda, par)?;
+/// K^{-1} through a Cholesky factorization.
+pub fn inverse_spd(k: &Mat<f64>, n: usize, p: f64) -> Result<Mat<f64>> {
+    let llt = k.llt(Side::Lower).map_err(|_| {
+        Error::Numerical(format!("S + lambda I (eq. (14) with p = {p}) is singular (n = {n}, d = {})", k.nrows()))
+    })?;
+    Ok(faer::linalg::solvers::DenseSolveCore::inverse(&llt))
+}
+
+/// (delta, E_train, E_gen) of one sample from R = K^{-1}: eqs. (2)-(3) for p = 0; for p > 0 the
+/// test loss (15) of A_p (with D = Diag(R), B = D^{-1} R) and no training error (NaN).
+/// delta is (1/n) tr(Σ' R) with Σ' = (1-p) Σ.
+pub fn errors_from_resolvent(r: &Mat<f64>, lambda: f64, p: f64, sigma: &SigmaAtD, n: usize) -> (f64, f64, f64) {
+    let d = r.nrows();
+    let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
+    let delta = tr * (1.0 - p) / n as f64;
+    if p > 0.0 {
+        let psi = sigma.diagonal();
+        let mut loss = 0.0;
+        for k in 0..d {
+            let col = r.col(k);
+            let rpr: f64 = (0..d).map(|l| col[l] * col[l] * psi[l]).sum();
+            let dk2 = col[k] * col[k];
+            loss += rsr[k] / dk2 + p / (1.0 - p) * (rpr / dk2 - psi[k]);
+        }
+        return (delta, f64::NAN, loss / d as f64);
+    }
     // E_train = (1/d) sum_k (R_kk - lambda (R^2)_kk) / R_kk^2 ; (R^2)_kk = |R_k|^2 (R symmetric)
     let mut train = 0.0;
     for k in 0..d {
         let col = r.col(k);
         let rr: f64 = (0..d).map(|j| col[j] * col[j]).sum();
-        let rkk = col[k];
-        train += (rkk - lambda * rr) / (rkk * rkk);
+        train += (col[k] - lambda * rr) / (col[k] * col[k]);
     }
-    let (rsr, tr) = sigma.r_sigma_r_diag(r.as_ref());
     let gen: f64 = (0..d).map(|k| rsr[k] / (r[(k, k)] * r[(k, k)])).sum();
-    Ok((tr / n as f64, train / d as f64, gen / d as f64))
+    (delta, train / d as f64, gen / d as f64)
+}
+
+/// Masking ratio p (eq. (14)-(15)) on one sample: A_p from K and its exact test loss under random
+/// masking (15). Returns (delta, NaN, loss).
+pub fn masked_errors(x: MatRef<'_, f64>, lambda0: f64, p: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+    let r = inverse_spd(&k_matrix(&gram(x, par), lambda0, p), x.nrows(), p)?;
+    Ok(errors_from_resolvent(&r, lambda0, p, sigma, x.nrows()))
+}
+
+/// SSR errors of one sample X (n x d): (delta, E_train, E_gen) from eqs. (2)-(3), exactly.
+pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<(f64, f64, f64)> {
+    let r = resolvent(x, lambda, par)?;
+    Ok(errors_from_resolvent(&r, lambda, 0.0, sigma, x.nrows()))
 }
 
 /// SSR errors of one sample for several lambdas, reusing one eigendecomposition S = U Λ U^T:
@@ -679,11 +690,15 @@ pub fn run_trials_masked(
         .map(|&t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
             let out = if spectral {
+                // one S per trial; per lambda one K, one inverse, shared by the errors and the spectrum
+                let s = gram(x.as_ref(), par);
                 lambdas
                     .iter()
                     .map(|&l| {
-                        let (delta, train, gen) = if p > 0.0 { masked_errors(x.as_ref(), l, p, &sigma, par)? } else { ssr_errors(x.as_ref(), l, &sigma, par)? };
-                        let st = spectral_trial_masked(x.as_ref(), l, p, &sigma, par)?;
+                        let k = k_matrix(&s, l, p);
+                        let rk = inverse_spd(&k, n, p)?;
+                        let (delta, train, gen) = errors_from_resolvent(&rk, l, p, &sigma, n);
+                        let st = spectral_from(&s, k, rk, p, &sigma)?;
                         let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
                         Ok((TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs))
                     })
