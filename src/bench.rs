@@ -41,6 +41,12 @@ pub struct BenchArgs {
     /// No progress messages on stderr
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only these groups: theory, simulation, phases (comma-separated)
+    #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Before each benchmark, wait up to SECONDS for other processes to use < 15 % of the machine
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait_quiet: u64,
 }
 
 /// One measured benchmark: wall-clock milliseconds over `reps` timed repetitions.
@@ -55,6 +61,8 @@ pub struct Measurement {
     /// Target from issue #4 (median below it), where the issue sets one.
     pub target_ms: Option<f64>,
     pub met: Option<bool>,
+    /// Share of the machine (all cores, %) used by other processes while this ran (Linux).
+    pub others_pct: Option<f64>,
 }
 
 /// A least-squares exponent p of time ∝ d^p on log-log axes.
@@ -109,17 +117,76 @@ struct Bench {
     rows: Vec<Measurement>,
     quick: bool,
     progress: bool,
+    /// Wait up to this long before each benchmark for the machine to be quiet.
+    wait_quiet: Duration,
 }
 
 impl Bench {
-    fn run<T>(&mut self, group: &'static str, name: &str, parameter: String, target_ms: Option<f64>, plan: Plan, f: impl FnMut() -> Result<T>) -> Result<f64> {
-        let (median_ms, min_ms, reps) = time(plan, f)?;
+    /// Times one benchmark. With `wait_quiet`, a measurement during which other processes used
+    /// more than `QUIET_PCT` of the machine is repeated (3 attempts at most, the last one kept).
+    fn run<T>(&mut self, group: &'static str, name: &str, parameter: String, target_ms: Option<f64>, plan: Plan, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
+        let attempts = if self.wait_quiet.is_zero() { 1 } else { 3 };
+        let (mut median_ms, mut min_ms, mut reps, mut others_pct) = (0.0, 0.0, 0, None);
+        for _ in 0..attempts {
+            self.wait_for_quiet();
+            let before = CpuTicks::now();
+            (median_ms, min_ms, reps) = time(plan, &mut f)?;
+            others_pct = before.zip(CpuTicks::now()).map(|(a, b)| a.others_pct(&b));
+            if others_pct.is_none_or(|p| p <= QUIET_PCT) {
+                break;
+            }
+        }
         if self.progress {
-            eprintln!("bench: {group} / {name} [{parameter}]: median {median_ms:.3} ms over {reps} reps");
+            let others = others_pct.map(|p| format!(", other processes {p:.0} %")).unwrap_or_default();
+            eprintln!("bench: {group} / {name} [{parameter}]: median {median_ms:.3} ms over {reps} reps{others}");
         }
         let met = target_ms.map(|t| median_ms < t);
-        self.rows.push(Measurement { group, name: name.into(), parameter, median_ms, min_ms, reps, target_ms, met });
+        self.rows.push(Measurement { group, name: name.into(), parameter, median_ms, min_ms, reps, target_ms, met, others_pct });
         Ok(median_ms)
+    }
+
+    /// Sleeps (up to `wait_quiet`) while other processes use more than `QUIET_PCT` of the machine.
+    fn wait_for_quiet(&self) {
+        let deadline = Instant::now() + self.wait_quiet;
+        while Instant::now() < deadline {
+            let Some(a) = CpuTicks::now() else { return };
+            std::thread::sleep(Duration::from_millis(500));
+            let Some(b) = CpuTicks::now() else { return };
+            if a.others_pct(&b) <= QUIET_PCT {
+                return;
+            }
+        }
+    }
+}
+
+/// Above this share of the machine used by other processes, a measurement is flagged.
+const QUIET_PCT: f64 = 15.0;
+
+/// CPU time counters (clock ticks): the whole machine's busy and total time, and this process's.
+#[derive(Debug, Clone, Copy)]
+struct CpuTicks {
+    busy: u64,
+    total: u64,
+    own: u64,
+}
+
+impl CpuTicks {
+    /// Reads /proc/stat and /proc/self/stat; None where they do not exist.
+    fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+        let total: u64 = cpu.iter().take(8).sum();
+        let idle = cpu.get(3)? + cpu.get(4)?; // idle + iowait
+        let me = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let fields: Vec<u64> = me.rsplit_once(')')?.1.split_whitespace().skip(11).take(2).filter_map(|x| x.parse().ok()).collect();
+        Some(CpuTicks { busy: total - idle, total, own: fields.iter().sum() })
+    }
+
+    /// Share (%) of all cores used by other processes between `self` and `later`.
+    fn others_pct(&self, later: &CpuTicks) -> f64 {
+        let total = later.total.saturating_sub(self.total).max(1) as f64;
+        let others = later.busy.saturating_sub(self.busy).saturating_sub(later.own.saturating_sub(self.own));
+        100.0 * others as f64 / total
     }
 }
 
@@ -274,15 +341,26 @@ fn phases(b: &mut Bench, d: usize) -> Result<()> {
 
 /// Runs `mssr bench`.
 pub fn bench_cmd(a: &BenchArgs) -> Result<()> {
-    let mut b = Bench { rows: Vec::new(), quick: a.quick, progress: !a.quiet };
+    let mut b = Bench { rows: Vec::new(), quick: a.quick, progress: !a.quiet, wait_quiet: Duration::from_secs(a.wait_quiet) };
     let (sim_d, sweep_d, dense_d): (&[usize], usize, &[usize]) =
         if a.quick { (&[500, 1000, 2000], 1000, &[100, 400, 1600]) } else { (&[500, 1000, 2000, 4000], 2000, &[100, 400, 1600]) };
-    let dense_fit = theory_errors(&mut b, dense_d)?;
-    theory_density(&mut b)?;
-    theory_phase_diagram(&mut b)?;
-    let sim_fit = simulation(&mut b, sim_d, sweep_d)?;
-    phases(&mut b, sweep_d)?;
-    let fits = vec![sim_fit, dense_fit];
+    const GROUPS: [&str; 3] = ["theory", "simulation", "phases"];
+    if let Some(g) = a.only.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+        return Err(Error::input(format!("--only: unknown group '{g}' (theory, simulation, phases)")));
+    }
+    let want = |g: &str| a.only.is_empty() || a.only.iter().any(|x| x == g);
+    let mut fits = Vec::new();
+    if want("theory") {
+        fits.push(theory_errors(&mut b, dense_d)?);
+        theory_density(&mut b)?;
+        theory_phase_diagram(&mut b)?;
+    }
+    if want("simulation") {
+        fits.insert(0, simulation(&mut b, sim_d, sweep_d)?);
+    }
+    if want("phases") {
+        phases(&mut b, sweep_d)?;
+    }
     if let Some(path) = &a.csv {
         crate::table::write_text(path, &to_csv(&b.rows)?)?;
     }
@@ -310,8 +388,8 @@ fn to_csv(rows: &[Measurement]) -> Result<String> {
 }
 
 fn print_report(rows: &[Measurement], fits: &[Fit]) {
-    let header = ["group", "benchmark", "parameter", "median ms", "min ms", "reps", "target", "met?"];
-    let cells: Vec<[String; 8]> = rows
+    let header = ["group", "benchmark", "parameter", "median ms", "min ms", "reps", "target", "met?", "others %"];
+    let cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
             [
@@ -323,14 +401,15 @@ fn print_report(rows: &[Measurement], fits: &[Fit]) {
                 r.reps.to_string(),
                 r.target_ms.map(|t| format!("< {} ms", t)).unwrap_or_else(|| "-".into()),
                 r.met.map(|m| if m { "yes" } else { "NO" }.to_string()).unwrap_or_else(|| "-".into()),
+                r.others_pct.map(|p| format!("{p:.0}{}", if p > QUIET_PCT { " !" } else { "" })).unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
-    let width: Vec<usize> = (0..8).map(|j| cells.iter().map(|c| c[j].len()).chain([header[j].len()]).max().unwrap_or(0)).collect();
+    let width: Vec<usize> = (0..9).map(|j| cells.iter().map(|c| c[j].len()).chain([header[j].len()]).max().unwrap_or(0)).collect();
     let line = |c: Vec<&str>| {
         c.iter()
             .enumerate()
-            .map(|(j, s)| if (3..6).contains(&j) { format!("{s:>w$}", w = width[j]) } else { format!("{s:<w$}", w = width[j]) })
+            .map(|(j, s)| if (3..6).contains(&j) || j == 8 { format!("{s:>w$}", w = width[j]) } else { format!("{s:<w$}", w = width[j]) })
             .collect::<Vec<_>>()
             .join("  ")
     };
@@ -341,6 +420,10 @@ fn print_report(rows: &[Measurement], fits: &[Fit]) {
     println!();
     for f in fits {
         println!("{}: time ∝ d^{:.2} (least squares on log-log over d = {:?})", f.what, f.exponent, f.d);
+    }
+    let noisy = rows.iter().filter(|r| r.others_pct.is_some_and(|p| p > QUIET_PCT)).count();
+    if noisy > 0 {
+        println!("WARNING: {noisy} benchmark(s) marked ! ran while other processes used > {QUIET_PCT} % of the machine (try --wait-quiet 600)");
     }
     println!("threads: {}; atom and AR(1) theory have no d (d -> infinity limits); ratios against numpy: benches/compare.sh", rayon::current_num_threads());
 }
