@@ -95,6 +95,12 @@ pub fn solve_delta(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>)
 
 /// The equivalent (4) of masking ratio p with ridge lambda0 (p = 0: SSR), with its profile.
 pub fn solve_masked(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<(Equivalent, Profile)> {
+    solve_masked_from(pop, alpha, lambda0, p, None)
+}
+
+/// `solve_masked` warm-started from `warm`. Masking adds the ridge p Diag(Σ) > 0, so for p > 0
+/// lambda0 = 0 is allowed at any alpha.
+fn solve_masked_from(pop: &Population, alpha: f64, lambda0: f64, p: f64, warm: Option<f64>) -> Result<(Equivalent, Profile)> {
     let pr = Profile::masked(pop, lambda0, p)?;
     if p == 0.0 {
         check_params(pop, alpha, lambda0)?;
@@ -105,7 +111,7 @@ pub fn solve_masked(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Resul
             return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
         }
     }
-    Ok((solve_profile(pop, &pr, alpha, lambda0, None)?, pr))
+    Ok((solve_profile(pop, &pr, alpha, lambda0, warm)?, pr))
 }
 
 /// Eq. (4) for a ridge profile: delta = gamma sum_j w_j e_j q_j, q_j = 1/(e_j/(1+delta) + lam_j).
@@ -185,18 +191,7 @@ pub fn errors(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>) -> R
 /// L_p = (1/(1-p)) (1/d) tr(D^{-1} R Σ' R D^{-1}) + (p/(1-p)) ((1/d) tr(D^{-1} R Ψ R D^{-1}) - (1/d) tr Ψ),
 /// Σ' = (1-p) Σ, Ψ = Diag(Σ), both quadratic forms from (5).
 pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Option<f64>) -> Result<Errors> {
-    let pr = Profile::masked(pop, lambda, p)?;
-    if p == 0.0 {
-        check_params(pop, alpha, lambda)?;
-    } else {
-        // masking adds the ridge p Diag(Σ) > 0, so lambda0 = 0 is allowed at any alpha
-        check_params(pop, alpha, 1.0)?;
-        finite("lambda", lambda)?;
-        if lambda < 0.0 {
-            return Err(Error::input(format!("lambda must be non-negative, got {lambda}")));
-        }
-    }
-    let eq = solve_profile(pop, &pr, alpha, lambda, warm)?;
+    let (eq, pr) = solve_masked_from(pop, alpha, lambda, p, warm)?;
     let gamma = 1.0 / alpha;
     let opd2 = (1.0 + eq.delta).powi(2);
     // t2 = (1/n) tr(Σ' Qbar Σ' Qbar)
