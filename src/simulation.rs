@@ -690,8 +690,10 @@ pub fn run_trials_masked(
         .map(|&t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
             let out = if spectral {
-                // one S per trial; per lambda one K, one inverse, shared by the errors and the spectrum
+                // one S per trial (X is not needed after it); per lambda one K and one inverse,
+                // shared by the errors and the spectrum
                 let s = gram(x.as_ref(), par);
+                drop(x);
                 lambdas
                     .iter()
                     .map(|&l| {
