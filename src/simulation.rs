@@ -625,27 +625,12 @@ pub fn simulate(
     cfg: SimConfig,
     progress: &Progress,
 ) -> Result<Vec<SimErrors>> {
-    summarize_run(&run_trials(pop, spikes, spectral, alpha, lambdas, cfg, Shard::ALL, progress)?)
+    summarize_run(&run_trials_masked(pop, spikes, spectral, alpha, lambdas, 0.0, cfg, Shard::ALL, progress)?)
 }
 
-/// Runs the trials of `shard` (trial t belongs to shard t mod N): the raw per-trial scalars.
-/// Every trial's randomness depends only on (seed, t), so the union over shards is the same
-/// whatever N is.
-#[allow(clippy::too_many_arguments)]
-pub fn run_trials(
-    pop: &Population,
-    spikes: &[Spike],
-    spectral: bool,
-    alpha: f64,
-    lambdas: &[f64],
-    cfg: SimConfig,
-    shard: Shard,
-    progress: &Progress,
-) -> Result<TrialRun> {
-    run_trials_masked(pop, spikes, spectral, alpha, lambdas, 0.0, cfg, shard, progress)
-}
-
-/// `run_trials` for masking ratio `p` (0: one-at-a-time SSR; p > 0: eqs. (14)-(15), errors only).
+/// Runs the trials of `shard` (trial t belongs to shard t mod N): the raw per-trial scalars, for
+/// masking ratio `p` (0: one-at-a-time SSR; p > 0: eqs. (14)-(15)). Every trial's randomness
+/// depends only on (seed, t), so the union over shards is the same whatever N is.
 #[allow(clippy::too_many_arguments)]
 pub fn run_trials_masked(
     pop: &Population,
