@@ -112,6 +112,17 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
+/// The spectra of one sample without spikes at one lambda of a sweep (p = 0), from S, Diag(R)
+/// and S's eigenvalues already computed by the sweep: only T = D^{1/2}(S + lambda I)D^{1/2}
+/// (eq. (8)) is new, one eigenvalue solve.
+pub fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64]) -> Result<SpectralTrial> {
+    let d = s.nrows();
+    let sq: Vec<f64> = diag_r.iter().map(|x| x.sqrt()).collect();
+    let t = Mat::from_fn(d, d, |i, j| sq[i] * (s[(i, j)] + if i == j { lambda } else { 0.0 }) * sq[j]);
+    let tv = eigenvalues(&t, "T")?;
+    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
+}
+
 /// The scalars one trial contributes to the statistics (what shards write and merge reads).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SpectralScalars {

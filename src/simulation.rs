@@ -456,17 +456,32 @@ pub fn ssr_errors(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -
 /// U∘U; so does Diag(R Σ R) when Σ is a multiple of I. Other Σ form R once per lambda (one
 /// symmetric product) instead of a new factorization and inverse.
 pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, par: Par) -> Result<Vec<(f64, f64, f64)>> {
-    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
     if lambdas.len() == 1 {
         return Ok(vec![ssr_errors(x, lambdas[0], sigma, par)?]);
     }
-    let (n, d) = (x.nrows(), x.ncols());
-    let (u, eig) = {
-        let s = gram(x, par);
+    let s = gram(x, par);
+    Ok(ssr_sweep_from_gram(&s, x.nrows(), lambdas, sigma, par)?.errors)
+}
+
+/// What one eigendecomposition of S gives a lambda sweep: the errors (delta, E_train, E_gen)
+/// and Diag(R(lambda)) per lambda, and the eigenvalues of S (ascending).
+pub struct SsrSweep {
+    pub errors: Vec<(f64, f64, f64)>,
+    pub diag_r: Vec<Vec<f64>>,
+    pub eig_s: Vec<f64>,
+}
+
+/// `ssr_errors_sweep` from S = X^T X / n itself (n samples), also returning Diag(R) per lambda
+/// and S's eigenvalues, so that the spectral sweep needs no further factorization of S + lambda I.
+pub fn ssr_sweep_from_gram(s: &Mat<f64>, n: usize, lambdas: &[f64], sigma: &SigmaAtD, par: Par) -> Result<SsrSweep> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+    let d = s.nrows();
+    let (u, eig_s) = {
         let e = s.self_adjoint_eigen(Side::Lower).map_err(|e| Error::Numerical(format!("eigendecomposition of S: {e:?}")))?;
         let ev = e.S().column_vector();
-        (e.U().to_owned(), (0..d).map(|j| ev[j].max(0.0)).collect::<Vec<f64>>())
+        (e.U().to_owned(), (0..d).map(|j| ev[j]).collect::<Vec<f64>>())
     };
+    let eig: Vec<f64> = eig_s.iter().map(|&l| l.max(0.0)).collect();
     let scalar = match (&sigma.base, sigma.spikes.is_empty()) {
         (Base::Diagonal(psi), true) if psi.iter().all(|&p| p == psi[0]) => Some(psi[0]),
         _ => None,
@@ -486,9 +501,11 @@ pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, p
     matmul(&mut diag, Accum::Replace, &u2, &g, 1.0, par);
     drop(u2);
     let mut out = Vec::with_capacity(lambdas.len());
+    let mut diag_r = Vec::with_capacity(lambdas.len());
     for (li, &lambda) in lambdas.iter().enumerate() {
         let r: Vec<f64> = eig.iter().map(|&l| 1.0 / (l + lambda)).collect();
         let (rkk, rr) = (diag.col_as_slice(2 * li), diag.col_as_slice(2 * li + 1));
+        diag_r.push(rkk.to_vec());
         let train: f64 = (0..d).map(|k| (rkk[k] - lambda * rr[k]) / (rkk[k] * rkk[k])).sum::<f64>() / d as f64;
         let (gen, delta) = match scalar {
             Some(c) => (
@@ -510,7 +527,7 @@ pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, p
         };
         out.push((delta, train, gen));
     }
-    Ok(out)
+    Ok(SsrSweep { errors: out, diag_r, eig_s })
 }
 
 /// Mean and standard error over trials.
@@ -674,7 +691,22 @@ pub fn run_trials_masked(
         .par_iter()
         .map(|&t| {
             let x = sigma.sample(n, &mut trial_rng(cfg.seed, t));
-            let out = if spectral {
+            let out = if spectral && p == 0.0 && spikes.is_empty() && lambdas.len() > 1 {
+                // a sweep of spectra: one eigendecomposition of S gives the errors, Diag(R) and
+                // S's spectrum for every lambda; per lambda only T's eigenvalues are new
+                let s = gram(x.as_ref(), par);
+                drop(x);
+                let sweep = ssr_sweep_from_gram(&s, n, lambdas, &sigma, par)?;
+                lambdas
+                    .iter()
+                    .zip(sweep.errors.iter().zip(&sweep.diag_r))
+                    .map(|(&l, (&(delta, train, gen), dg))| {
+                        let st = crate::simspectrum::spectra_in_sweep(&s, l, dg, &sweep.eig_s)?;
+                        let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
+                        Ok((TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            } else if spectral {
                 // one S per trial (X is not needed after it); per lambda one K and one inverse,
                 // shared by the errors and the spectrum
                 let s = gram(x.as_ref(), par);

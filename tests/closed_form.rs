@@ -94,3 +94,32 @@ fn lambda_sweep_by_one_eigendecomposition_equals_separate_solves() {
         }
     }
 }
+
+#[test]
+fn spectral_lambda_sweep_equals_separate_spectral_runs() {
+    // the sweep path (one eigendecomposition of S, Diag(R) through U∘U) against one run per
+    // lambda (Cholesky inverse per lambda): errors, A-hat's and S's spectra, trial by trial
+    use masked_ssr::progress::Progress;
+    use masked_ssr::shard::Shard;
+    use masked_ssr::simulation::{run_trials_masked, SimConfig};
+    let lambdas = [0.02, 0.3, 4.0];
+    let cfg = SimConfig { d: 40, trials: 2, seed: 5 };
+    for pop in [Population::isotropic(), Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap()] {
+        let quiet = Progress::silent();
+        let sweep = run_trials_masked(&pop, &[], true, 1.5, &lambdas, 0.0, cfg, Shard::ALL, &quiet).unwrap();
+        for (li, &l) in lambdas.iter().enumerate() {
+            let one = run_trials_masked(&pop, &[], true, 1.5, &[l], 0.0, cfg, Shard::ALL, &quiet).unwrap();
+            assert_eq!(sweep.first_ssr_eigs[li].len(), 40);
+            for (a, b) in sweep.first_ssr_eigs[li].iter().zip(&one.first_ssr_eigs[0]) {
+                assert!((a - b).abs() < 1e-10, "{} lambda {l}: eigenvalue {a} vs {b}", pop.label);
+            }
+            for ((_, ts), (_, os)) in sweep.trials.iter().zip(&one.trials) {
+                let (s, o) = (&ts[li], &os[0]);
+                let (ss, os) = (s.spectral.as_ref().unwrap(), o.spectral.as_ref().unwrap());
+                for (a, b) in [(s.delta, o.delta), (s.train, o.train), (s.gen, o.gen), (ss.ssr_top, os.ssr_top), (ss.pca_top, os.pca_top), (ss.pca_bulk_top, os.pca_bulk_top)] {
+                    assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{} lambda {l}: {a} vs {b}", pop.label);
+                }
+            }
+        }
+    }
+}
