@@ -8,6 +8,7 @@ pub mod figmasking;
 pub mod figspectral;
 pub mod figures;
 pub mod cli;
+pub mod masked_dense;
 pub mod model;
 pub mod optimize;
 pub mod plotting;

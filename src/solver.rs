@@ -79,8 +79,9 @@ impl Profile {
             Coordinates::Diagonal => pop.eig.iter().map(|&psi| p * psi + ridge).collect(),
             // Diag(Σ) of a stationary model is its mean variance: a scalar ridge
             Coordinates::Delocalized => vec![p * pop.mean_of(&pop.eig) + ridge; pop.eig.len()],
+            // Λ does not commute with Σ: `errors_masked` goes through `masked_dense`
             Coordinates::Dense { .. } => {
-                return Err(Error::input("--mask-ratio > 0 is implemented for --noise and --ar1 models, not for --cov/--data yet"))
+                return Err(Error::input("the spectrum of A_p (--mask-ratio > 0) is implemented for --noise and --ar1 models, not for --cov/--data"))
             }
         };
         Ok(Profile { e: pop.eig.iter().map(|&x| (1.0 - p) * x).collect(), lam, p })
@@ -115,7 +116,7 @@ fn solve_masked_from(pop: &Population, alpha: f64, lambda0: f64, p: f64, warm: O
 }
 
 /// Eq. (4) for a ridge profile: delta = gamma sum_j w_j e_j q_j, q_j = 1/(e_j/(1+delta) + lam_j).
-fn solve_profile(pop: &Population, pr: &Profile, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Equivalent> {
+pub(crate) fn solve_profile(pop: &Population, pr: &Profile, alpha: f64, lambda: f64, warm: Option<f64>) -> Result<Equivalent> {
     let gamma = 1.0 / alpha;
     let qs = |delta: f64| pr.e.iter().zip(&pr.lam).map(move |(&e, &l)| 1.0 / (e / (1.0 + delta) + l));
     // F(delta) = delta - gamma * sum_j w_j e_j q_j;  F' = 1 - t2/(1+delta)^2
@@ -191,6 +192,9 @@ pub fn errors(pop: &Population, alpha: f64, lambda: f64, warm: Option<f64>) -> R
 /// L_p = (1/(1-p)) (1/d) tr(D^{-1} R Σ' R D^{-1}) + (p/(1-p)) ((1/d) tr(D^{-1} R Ψ R D^{-1}) - (1/d) tr Ψ),
 /// Σ' = (1-p) Σ, Ψ = Diag(Σ), both quadratic forms from (5).
 pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Option<f64>) -> Result<Errors> {
+    if p > 0.0 && matches!(pop.coords, Coordinates::Dense { .. }) {
+        return errors_masked_dense(pop, alpha, lambda, p);
+    }
     let (eq, pr) = solve_masked_from(pop, alpha, lambda, p, warm)?;
     let gamma = 1.0 / alpha;
     let opd2 = (1.0 + eq.delta).powi(2);
@@ -238,6 +242,31 @@ pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Op
         bayes_error: pop.bayes_error(),
         residual: eq.residual,
         iterations: eq.iterations,
+    })
+}
+
+/// `errors_masked` for a dense Σ and p > 0 (eq. (S11), module `masked_dense`).
+fn errors_masked_dense(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<Errors> {
+    finite("--mask-ratio", p)?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
+    }
+    check_params(pop, alpha, 1.0)?;
+    finite("lambda", lambda0)?;
+    if lambda0 < 0.0 {
+        return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
+    }
+    let m = crate::masked_dense::solve(pop, alpha, lambda0, p)?;
+    Ok(Errors {
+        alpha,
+        lambda: lambda0,
+        mask_ratio: p,
+        delta: m.eq.delta,
+        train_error: f64::NAN,
+        gen_error: m.loss(pop, alpha, p)?,
+        bayes_error: pop.bayes_error(),
+        residual: m.eq.residual,
+        iterations: m.eq.iterations,
     })
 }
 

@@ -49,9 +49,8 @@
 use crate::error::{Error, Result};
 use crate::model::Population;
 use crate::progress::Progress;
-use crate::simspectrum::{spectral_trial, SpectralTrial};
+use crate::simspectrum::{spectral_trial_masked, SpectralTrial};
 use crate::simulation::{n_of, simulate, trial_rng, SigmaAtD, SimConfig, Stat};
-use crate::spectral::a_of_t;
 use crate::spikes::{Spike, SpikeContext, SpikeReport, Support};
 use crate::table::write_text;
 use clap::Args;
@@ -333,7 +332,7 @@ impl Method {
     /// Right edge of the bulk (A-hat's in the a-scale).
     fn edge(self, ctx: &SpikeContext) -> f64 {
         match self {
-            Method::Ssr => a_of_t(ctx.ssr_edge.t),
+            Method::Ssr => ctx.ssr.a_of(ctx.ssr_edge.t),
             Method::Pca => ctx.pca_edge.t,
             Method::Oracle => ctx.oracle_edge.t,
         }
@@ -362,6 +361,8 @@ struct SpikedModel {
     support: Support,
     /// Spike strengths to simulate; 0 means no spike.
     thetas: Vec<f64>,
+    /// Masking ratio p (eq. (14)); 0 is one-at-a-time SSR.
+    mask_ratio: f64,
 }
 
 /// A spiked model with its theory and its simulations at every size.
@@ -399,7 +400,7 @@ fn run_spectral(m: &SpikedModel, d: usize, trials: usize, seed: u64, quiet: bool
                 .iter()
                 .map(|s| {
                     let x = s.sample(n, &mut trial_rng(seed, t));
-                    Ok(TrialSummary::of(&spectral_trial(x.as_ref(), m.lambda, s, Par::Seq)?))
+                    Ok(TrialSummary::of(&spectral_trial_masked(x.as_ref(), m.lambda, m.mask_ratio, s, Par::Seq)?))
                 })
                 .collect::<Result<Vec<_>>>();
             progress.tick();
@@ -411,7 +412,7 @@ fn run_spectral(m: &SpikedModel, d: usize, trials: usize, seed: u64, quiet: bool
 
 impl Experiment {
     fn run(model: SpikedModel, plan: &Plan, quiet: bool) -> Result<Self> {
-        let ctx = SpikeContext::new(&model.pop, model.alpha, model.lambda)?;
+        let ctx = SpikeContext::masked(&model.pop, model.alpha, model.lambda, model.mask_ratio)?;
         let reports = model
             .thetas
             .iter()
@@ -563,6 +564,7 @@ fn model_h() -> Result<SpikedModel> {
         lambda: 0.1,
         support: Support::All,
         thetas: vec![0.0, 0.4, 0.52, 0.82, 1.15, 1.8, 3.0],
+        mask_ratio: 0.0,
     })
 }
 
@@ -577,11 +579,44 @@ fn model_3() -> Result<SpikedModel> {
         lambda: 0.1,
         support: Support::Atom(0),
         thetas: vec![0.0, 1.0],
+        mask_ratio: 0.0,
     })
 }
 
+/// Model H under masking ratio p = 0.5 (eq. (14), spectrum (S10)): SSR's threshold becomes
+/// 0.6655 (in theta's scale). Strengths: 0: the edge of A_p; 0.4 (0.60 x): below; 0.53 (0.80 x)
+/// and 0.83 (1.25 x): the transition; 2 (3.0 x): above.
+fn model_h_masked() -> Result<SpikedModel> {
+    Ok(SpikedModel { name: "H p=0.5", thetas: vec![0.0, 0.4, 0.53, 0.83, 2.0], mask_ratio: 0.5, ..model_h()? })
+}
+
+/// Model H under MAE-like masking, p = 0.75: threshold 0.7305; strengths 0, 0.42 (0.57 x), 2 (2.7 x).
+fn model_h_masked_75() -> Result<SpikedModel> {
+    Ok(SpikedModel { name: "H p=0.75", thetas: vec![0.0, 0.42, 2.0], mask_ratio: 0.75, ..model_h()? })
+}
+
+/// The test loss (15) of masking ratio p at (alpha, lambda0), extrapolated in 1/d like the errors.
+fn masked_loss_checks(name: &str, pop: &Population, alpha: f64, lambda0: f64, ps: &[f64], plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
+    let group = format!("masked loss {name}");
+    let mut checks = Vec::new();
+    for &p in ps {
+        let theory = crate::solver::errors_masked(pop, alpha, lambda0, p, None)?.gen_error;
+        let mut sims = Vec::new();
+        for (&d, &trials) in plan.sizes.iter().zip(&plan.error_trials) {
+            log(quiet, format!("{group}, p = {p}, d = {d}, {trials} trials"));
+            let cfg = SimConfig { d, trials, seed: seed_of(&format!("{group} {p}"), d) };
+            let progress = Progress::new(format!("validate: {group} p = {p}, d = {d}"), trials, quiet);
+            let run = crate::simulation::run_trials_masked(pop, &[], false, alpha, &[lambda0], p, cfg, Shard::ALL, &progress)?;
+            let r = crate::simulation::summarize_run(&run)?.remove(0);
+            sims.push(Point::new(d, trials, r.gen_error));
+        }
+        checks.push(Check { group: group.clone(), quantity: format!("test loss (15), p = {p}"), theory, sims, rule: Rule::Limit { p: 1.0 }, judged: true });
+    }
+    Ok(checks)
+}
+
 /// The battery's independent experiments, in a fixed order (the units that shards split).
-const UNITS: usize = 6;
+const UNITS: usize = 9;
 
 /// Runs the checks of experiment `unit` (0..UNITS).
 fn run_unit(unit: usize, plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
@@ -616,6 +651,24 @@ fn run_unit(unit: usize, plan: &Plan, quiet: bool) -> Result<Vec<Check>> {
             checks.extend(above_checks(&e, Method::Ssr, 1.0)?);
             checks.extend(above_checks(&e, Method::Oracle, 1.0)?);
             checks.extend(below_checks(&e, Method::Pca, 1.0)?);
+        }
+        6 => {
+            let h = model_h()?;
+            checks.extend(masked_loss_checks("H a=1.5", &h.pop, 1.5, 0.1, &[0.15, 0.5, 0.75], plan, quiet)?);
+            checks.extend(masked_loss_checks("AR(1) rho=0.7 a=1.5", &Population::ar1(0.7)?, 1.5, 0.1, &[0.5], plan, quiet)?);
+        }
+        7 => {
+            let e = Experiment::run(model_h_masked()?, plan, quiet)?;
+            checks.extend(edge_checks(&e, &[Method::Ssr]));
+            checks.extend(above_checks(&e, Method::Ssr, 2.0)?);
+            checks.extend(below_checks(&e, Method::Ssr, 0.4)?);
+            checks.extend(transition_checks(&e, Method::Ssr, 0.53, 0.83)?);
+        }
+        8 => {
+            let e = Experiment::run(model_h_masked_75()?, plan, quiet)?;
+            checks.extend(edge_checks(&e, &[Method::Ssr]));
+            checks.extend(above_checks(&e, Method::Ssr, 2.0)?);
+            checks.extend(below_checks(&e, Method::Ssr, 0.42)?);
         }
         _ => unreachable!("unit {unit} of {UNITS}"),
     }

@@ -44,7 +44,22 @@ fn quick_battery_passes_and_reports_every_family() {
         assert!(families.get(family).copied().unwrap_or(0) >= 3, "family {family} missing: {families:?}");
     }
     // thresholds checked for both methods, errors on four models
-    for needle in ["threshold H SSR", "threshold H PCA", "errors isotropic", "errors AR(1)", "errors H", "errors 3-atom"] {
+    // and masking (issue 6): loss (15) at three ratios, A_p's edge, outlier, overlaps and threshold
+    for needle in [
+        "threshold H SSR",
+        "threshold H PCA",
+        "errors isotropic",
+        "errors AR(1)",
+        "errors H",
+        "errors 3-atom",
+        "masked loss H",
+        "masked loss AR(1)",
+        "edge H p=0.5",
+        "above H p=0.5",
+        "threshold H p=0.5 SSR",
+        "above H p=0.75",
+        "below H p=0.75",
+    ] {
         assert!(rows.iter().any(|r| r["group"].as_str().unwrap().starts_with(needle)), "no rows for {needle}");
     }
 
