@@ -127,8 +127,7 @@ enum Command {
         /// Grid points of each density
         #[arg(long, default_value_t = 400)]
         points: usize,
-        /// Masking ratio p in [0, 1): the spectrum of A_p (eq. (14)); default one-at-a-time SSR.
-        /// EXPERIMENTAL for p > 0: not yet verified against simulation (issue #6)
+        /// Masking ratio p in [0, 1): the spectrum of A_p (eq. (14), theory (S10)); default one-at-a-time SSR
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
         mask_ratio: f64,
         #[command(flatten)]
@@ -144,8 +143,7 @@ enum Command {
         /// Ridge penalty: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
         lambda: String,
-        /// Masking ratio p in [0, 1): the SSR columns describe A_p (eq. (14)); default SSR.
-        /// EXPERIMENTAL for p > 0: not yet verified against simulation (issue #6)
+        /// Masking ratio p in [0, 1): the SSR columns describe A_p (eq. (14), theory (S10)); PCA is unchanged; default SSR
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
         mask_ratio: f64,
         #[command(flatten)]
@@ -279,12 +277,14 @@ fn dispatch(cmd: Command) -> Result<()> {
                 "alpha", "lambda", "p_opt", "loss_p_opt", "joint_p_opt", "joint_lambda_opt", "joint_loss", "ssr_loss", "ssr_lambda_opt",
                 "ssr_loss_opt",
             ]);
+            let progress = crate::progress::Progress::new("optimal: alpha values", alphas.len(), out.quiet);
             for &a in &alphas {
                 let (p1, l1) = crate::optimize::optimal_mask_ratio(&pop, a, lambda)?;
                 let (pj, lj, lossj) = crate::optimize::optimal_mask_and_ridge(&pop, a, lo, hi)?;
                 let ssr = crate::solver::errors(&pop, a, lambda, None)?.gen_error;
                 let (ls, gs) = crate::optimize::optimal_lambda(&pop, a, lo, hi)?;
                 t.push(vec![a, lambda, p1, l1, pj, lj, lossj, ssr, ls, gs]);
+                progress.tick();
             }
             if let Some(path) = &out.csv {
                 write_text(path, &t.to_csv())?;

@@ -98,11 +98,8 @@ mod tests {
     use super::*;
     use crate::solver::errors_masked;
 
-    /// Σ = diag(sqrt v) C diag(sqrt v), C_ij = rho^|i-j|, v graded linearly from lo to hi.
-    pub fn graded_ar1(d: usize, rho: f64, lo: f64, hi: f64) -> Population {
-        let v: Vec<f64> = (0..d).map(|k| lo + (hi - lo) * k as f64 / (d - 1) as f64).collect();
-        let cov = Mat::from_fn(d, d, |i, j| (v[i] * v[j]).sqrt() * rho.powi((i as i32 - j as i32).abs()));
-        Population::dense(cov, format!("graded AR(1) {rho}")).unwrap()
+    fn graded_ar1(d: usize, rho: f64, lo: f64, hi: f64) -> Population {
+        Population::graded_ar1(d, rho, lo, hi).unwrap()
     }
 
     #[test]

@@ -182,6 +182,18 @@ impl Population {
         })
     }
 
+    /// Finite AR(1) with graded variances (the notes' section 10 example):
+    /// Σ_ij = sqrt(v_i v_j) rho^|i-j|, v linear from `lo` (first coordinate) to `hi` (last).
+    pub fn graded_ar1(d: usize, rho: f64, lo: f64, hi: f64) -> Result<Self> {
+        finite("rho", rho)?;
+        if d < 2 || rho.abs() >= 1.0 || !(lo > 0.0 && hi > 0.0) {
+            return Err(Error::input(format!("graded AR(1) needs d >= 2, |rho| < 1 and positive variances (d = {d}, rho = {rho}, {lo}..{hi})")));
+        }
+        let v: Vec<f64> = (0..d).map(|k| lo + (hi - lo) * k as f64 / (d - 1) as f64).collect();
+        let cov = Mat::from_fn(d, d, |i, j| (v[i] * v[j]).sqrt() * rho.powi((i as i32 - j as i32).abs()));
+        Self::dense(cov, format!("AR(1) ρ = {rho}, variances {lo}..{hi}, d = {d}"))
+    }
+
     /// Number of coordinate classes c.
     pub fn n_classes(&self) -> usize {
         match &self.coords {

@@ -19,13 +19,18 @@ impl<F: Fn(f64) -> Result<f64>> CostFunction for Objective<F> {
 
 /// Minimizes f on [lo, hi]: a 41-point scan brackets the minimum, Brent's method refines it.
 /// Returns (x*, f(x*)).
-pub fn minimize_1d(what: &str, f: impl Fn(f64) -> Result<f64>, lo: f64, hi: f64) -> Result<(f64, f64)> {
+pub fn minimize_1d(what: &str, f: impl Fn(f64) -> Result<f64> + Sync, lo: f64, hi: f64) -> Result<(f64, f64)> {
+    minimize_scan_brent(what, f, lo, hi, 41)
+}
+
+/// `minimize_1d` with an m-point scan (evaluated in parallel).
+fn minimize_scan_brent(what: &str, f: impl Fn(f64) -> Result<f64> + Sync, lo: f64, hi: f64, m: usize) -> Result<(f64, f64)> {
+    use rayon::prelude::*;
     if !(lo < hi) || !lo.is_finite() || !hi.is_finite() {
         return Err(Error::input(format!("{what}: need a finite range lo < hi, got [{lo}, {hi}]")));
     }
-    let m = 41;
     let grid: Vec<f64> = (0..m).map(|i| lo + (hi - lo) * i as f64 / (m - 1) as f64).collect();
-    let costs = grid.iter().map(|&x| f(x)).collect::<Result<Vec<f64>>>()?;
+    let costs = grid.par_iter().map(|&x| f(x)).collect::<Result<Vec<f64>>>()?;
     let k = (0..m).min_by(|&i, &j| costs[i].total_cmp(&costs[j])).expect("non-empty grid");
     let (l, r) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
     let solver = BrentOpt::new(l, r).set_tolerance(1.5e-8, 1e-10);
@@ -57,6 +62,10 @@ pub fn optimal_mask_ratio(pop: &Population, alpha: f64, lambda0: f64) -> Result<
     minimize_1d(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), 0.0, P_MAX)
 }
 
+/// Scan points of each level of the joint search (2 x 17 instead of 41: a dense model pays one
+/// eigendecomposition per evaluation, and the nested search makes about (m + 25)^2 of them).
+const JOINT_SCAN: usize = 17;
+
 /// The joint optimum over (p, lambda0) with lambda0 in [lo, hi]: Brent in log lambda0 over the
 /// profile min_p L(p, lambda0). Returns (p*, lambda0*, L*).
 pub fn optimal_mask_and_ridge(pop: &Population, alpha: f64, lo: f64, hi: f64) -> Result<(f64, f64, f64)> {
@@ -64,8 +73,12 @@ pub fn optimal_mask_and_ridge(pop: &Population, alpha: f64, lo: f64, hi: f64) ->
         return Err(Error::input(format!("optimal ridge: need 0 < lo < hi, got [{lo}, {hi}]")));
     }
     let what = format!("optimal (p, lambda) at alpha = {alpha}");
-    let (x, loss) = minimize_1d(&what, |ll| optimal_mask_ratio(pop, alpha, ll.exp()).map(|r| r.1), lo.ln(), hi.ln())?;
-    let (p, _) = optimal_mask_ratio(pop, alpha, x.exp())?;
+    let profile = |lambda0: f64| {
+        let what = format!("optimal masking ratio at alpha = {alpha}, lambda = {lambda0}");
+        minimize_scan_brent(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), 0.0, P_MAX, JOINT_SCAN)
+    };
+    let (x, loss) = minimize_scan_brent(&what, |ll| profile(ll.exp()).map(|r| r.1), lo.ln(), hi.ln(), JOINT_SCAN)?;
+    let (p, _) = profile(x.exp())?;
     Ok((p, x.exp(), loss))
 }
 
