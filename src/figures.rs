@@ -30,6 +30,7 @@ pub const BUILTIN_SPECS: &[(&str, &str)] = &[
     ("threshold_ratio.toml", include_str!("../plots/threshold_ratio.toml")),
     ("mask_ratio_loss.toml", include_str!("../plots/mask_ratio_loss.toml")),
     ("mask_ratio_optimal.toml", include_str!("../plots/mask_ratio_optimal.toml")),
+    ("mask_ratio_detection.toml", include_str!("../plots/mask_ratio_detection.toml")),
 ];
 
 /// What a figure shows.
@@ -56,6 +57,8 @@ pub enum Kind {
     LossVsMaskRatio,
     /// The optimal masking ratio against alpha.
     OptimalMaskRatio,
+    /// SSR/PCA threshold ratio and spike recovery against the masking ratio p.
+    DetectionVsMaskRatio,
 }
 
 /// Simulation sizes of a figure.
@@ -154,6 +157,7 @@ pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<
         Kind::ThresholdRatio => figspectral::threshold_ratio(spec, &model, name, quiet),
         Kind::LossVsMaskRatio => crate::figmasking::loss_vs_mask_ratio(spec, &model, name, quiet),
         Kind::OptimalMaskRatio => crate::figmasking::optimal_mask_ratio_figure(spec, &model, name, quiet),
+        Kind::DetectionVsMaskRatio => crate::figmasking::detection_vs_mask_ratio(spec, &model, name, quiet),
     }
 }
 

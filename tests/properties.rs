@@ -827,6 +827,9 @@ const KINDS: &[(&str, Kind)] = &[
     ("overlaps", Kind::Overlaps),
     ("phase-diagram", Kind::PhaseDiagram),
     ("threshold-ratio", Kind::ThresholdRatio),
+    ("loss-vs-mask-ratio", Kind::LossVsMaskRatio),
+    ("optimal-mask-ratio", Kind::OptimalMaskRatio),
+    ("detection-vs-mask-ratio", Kind::DetectionVsMaskRatio),
 ];
 
 /// A TOML value: string (grid-ish or not), number, bool, array, inline table, or garbage.
