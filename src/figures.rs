@@ -140,6 +140,13 @@ pub struct Rendered {
 /// Computes a figure from its spec (theory and simulation), without writing anything.
 /// `base` resolves relative file paths in the spec.
 pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<Rendered> {
+    let masking = matches!(spec.kind, Kind::LossVsMaskRatio | Kind::OptimalMaskRatio | Kind::DetectionVsMaskRatio);
+    if spec.mask_ratio.is_some() && !masking {
+        return Err(Error::input(format!(
+            "{name}: 'mask_ratio' is read by the kinds loss-vs-mask-ratio, optimal-mask-ratio and detection-vs-mask-ratio, not by {:?}",
+            spec.kind
+        )));
+    }
     let mut model = spec.model.clone();
     for p in [&mut model.cov, &mut model.data].into_iter().flatten() {
         if p.is_relative() {

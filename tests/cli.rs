@@ -122,6 +122,9 @@ fn bad_figure_spec_is_refused() {
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "bogus", Some(&dir.join("bad.png")));
     std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"-0.1\"\n[simulation]\npoints = \"1\"\n").unwrap();
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "lambda", Some(&dir.join("bad.png")));
+    // a masking ratio on a kind that does not read it is refused, not ignored
+    std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nmask_ratio = \"0.5\"\n[simulation]\npoints = \"1\"\n").unwrap();
+    refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "mask_ratio", Some(&dir.join("bad.png")));
 }
 
 #[test]
