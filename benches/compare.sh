@@ -130,7 +130,8 @@ for w in $WORKLOADS; do
                 run_numpy "$w" numpy "$r" --lambdas 1 --work errors ;;
             sweep)
                 run_mssr "$w" "$r" "${SIM[@]}" --lambda 0.01:1:20:log --spectrum
-                run_numpy "$w" numpy "$r" --lambdas 20 --work textbook ;;
+                run_numpy "$w" numpy "$r" --lambdas 20 --work textbook
+                run_numpy "$w" numpy_mssr_work "$r" --lambdas 20 --work mssr ;;
             sweep-errors)
                 run_mssr "$w" "$r" "${SIM[@]}" --lambda 0.01:1:20:log
                 run_numpy "$w" numpy "$r" --lambdas 20 --work errors ;;
@@ -145,10 +146,11 @@ peak_kib() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident 
 MEM_ERR=$(peak_kib "$MSSR" "${SIM[@]}" --lambda 0.1)
 MEM_SPEC=$(peak_kib "$MSSR" "${SIM[@]}" --lambda 0.1 --spectrum)
 MEM_NP=$(peak_kib "${NP[@]}" --lambdas 1 --work textbook)
+MEM_SWEEP=$(peak_kib "$MSSR" "${SIM[@]}" --lambda 0.01:1:20:log --spectrum)
 
-python3 - "$RUNS_CSV" "$D" "$N" "$MEM_ERR" "$MEM_SPEC" "$MEM_NP" <<'EOF'
+python3 - "$RUNS_CSV" "$D" "$N" "$MEM_ERR" "$MEM_SPEC" "$MEM_NP" "$MEM_SWEEP" <<'EOF'
 import csv, statistics, sys
-path, d, n, mem_err, mem_spec, mem_np = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:7])
+path, d, n, mem_err, mem_spec, mem_np, mem_sweep = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:8])
 rows = list(csv.DictReader(open(path)))
 med = {}
 for r in rows:
@@ -186,6 +188,7 @@ print()
 print(f"peak resident memory, one trial at d = {d}, n = {n} (target (n d + 3 d^2) x 8 B + 50 MB = {target/1e6:.0f} MB):")
 print(f"  mssr errors only:     {mb(mem_err):.0f} MB  ({'within' if mem_err*1024 <= target else 'OVER'} target)")
 print(f"  mssr with --spectrum: {mb(mem_spec):.0f} MB  ({'within' if mem_spec*1024 <= target else 'OVER'} target)")
+print(f"  mssr 20-lambda sweep with --spectrum: {mb(mem_sweep):.0f} MB  ({'within' if mem_sweep*1024 <= target else 'OVER'} target)")
 print(f"  numpy textbook (reference, with the interpreter): {mb(mem_np):.0f} MB")
 if noisy:
     print(f"WARNING: {len(noisy)} of {len(rows)} runs had other processes using > 15 % of the machine: not a clean comparison")

@@ -15,10 +15,11 @@ With Σ = I, R Σ R = R^2: it is formed once (R @ R) and used for both errors (a
 would cost one more product). The 20-lambda sweep is this textbook computation repeated per
 lambda on the same X (S included), as someone without mssr would write it.
 
---work mssr instead does exactly what `mssr simulate --spectrum` did per lambda at the
-measured revision (isotropic, no spike): S and the inverse twice (errors, then spectral side;
-numpy inverts by LU where mssr uses Cholesky), E_train by column norms, and three full eigendecompositions with eigenvectors
-(T, S and the oracle-whitened S, which equals S for Σ = I).
+--work mssr instead does what `mssr simulate --spectrum` does (isotropic, no spike), to compare
+the two implementations of the same algorithm: one lambda: S once, one inverse of S + lambda I
+(numpy by LU, mssr by Cholesky), the errors from it, then the eigenvalues (only) of T and of S;
+several lambdas: one eigendecomposition of S, Diag(R) and Diag(R^2) for every lambda through
+(U∘U), and per lambda only the eigenvalues of T.
 --work errors: the errors only (no eigenvalues), like `mssr simulate` without --spectrum.
 
 Requires numpy (and threadpoolctl for the BLAS report): pip install numpy threadpoolctl.
@@ -51,29 +52,38 @@ def textbook(x, lam, spectrum=True):
     return out
 
 
-def mssr_work(x, lam, spectrum=True):
-    """The same steps as mssr's ssr_errors + spectral_trial at the measured revision."""
+def mssr_work(x, lams, spectrum=True):
+    """The same steps as mssr's simulate --spectrum (run_trials_masked) at p = 0, no spike."""
     n, d = x.shape
-    # errors: S, inverse (mssr: Cholesky + inverse; numpy has no Cholesky inverse), column norms
     s = x.T @ x / n
-    k = s + lam * np.eye(d)
-    r = np.linalg.inv(k)
-    dg = np.diag(r)
-    rr = np.einsum("ij,ij->j", r, r)
-    e_train = np.mean((dg - lam * rr) / dg**2)
-    e_gen = np.mean(rr / dg**2)
-    out = {"train_error": float(e_train), "gen_error": float(e_gen)}
-    if spectrum:
-        # spectral side: everything again, then three eigendecompositions with vectors
-        s = x.T @ x / n
+    out = []
+    if len(lams) == 1:
+        lam = lams[0]
         k = s + lam * np.eye(d)
         r = np.linalg.inv(k)
-        sq = np.sqrt(np.diag(r))
-        t = sq[:, None] * k * sq[None, :]
-        tv, _ = np.linalg.eigh(t)
-        sv, _ = np.linalg.eigh(s)
-        ov, _ = np.linalg.eigh(s)  # oracle-whitened S: Ψ = I
-        out.update(ssr_top_eigenvalue=float(1.0 - 1.0 / tv[-1]), pca_top_eigenvalue=float(sv[-1]))
+        dg = np.diag(r)
+        rr = np.einsum("ij,ij->j", r, r)
+        res = {"train_error": float(np.mean((dg - lam * rr) / dg**2)), "gen_error": float(np.mean(rr / dg**2))}
+        if spectrum:
+            sq = np.sqrt(dg)
+            tv = np.linalg.eigvalsh(sq[:, None] * k * sq[None, :])
+            sv = np.linalg.eigvalsh(s)
+            res.update(ssr_top_eigenvalue=float(1.0 - 1.0 / tv[-1]), pca_top_eigenvalue=float(sv[-1]))
+        return [res]
+    ev, u = np.linalg.eigh(s)
+    ev = np.maximum(ev, 0.0)
+    u2 = u * u
+    g = np.stack([c for lam in lams for c in (1.0 / (ev + lam), 1.0 / (ev + lam) ** 2)], axis=1)
+    diag = u2 @ g
+    for i, lam in enumerate(lams):
+        dg, rr = diag[:, 2 * i], diag[:, 2 * i + 1]
+        res = {"train_error": float(np.mean((dg - lam * rr) / dg**2)), "gen_error": float(np.mean(rr / dg**2))}
+        if spectrum:
+            sq = np.sqrt(dg)
+            t = sq[:, None] * (s + lam * np.eye(d)) * sq[None, :]
+            tv = np.linalg.eigvalsh(t)
+            res.update(ssr_top_eigenvalue=float(1.0 - 1.0 / tv[-1]), pca_top_eigenvalue=float(ev[-1]))
+        out.append(res)
     return out
 
 
@@ -107,7 +117,7 @@ def main():
         if a.work == "textbook":
             res = [textbook(x, lam) for lam in lambdas]
         elif a.work == "mssr":
-            res = [mssr_work(x, lam) for lam in lambdas]
+            res = mssr_work(x, lambdas)
         else:
             res = [textbook(x, lam, spectrum=False) for lam in lambdas]
         ms.append((time.perf_counter() - t0) * 1e3)
