@@ -143,9 +143,10 @@ enum Command {
         /// Ridge penalty: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
         lambda: String,
-        /// Masking ratio p in [0, 1): the SSR columns describe A_p (eq. (14), theory (S10)); PCA is unchanged; default SSR
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
-        mask_ratio: f64,
+        /// Masking ratio p in [0, 1), a value, list or range: the SSR columns describe A_p (eq. (14), theory (S10));
+        /// PCA is unchanged; default one-at-a-time SSR
+        #[arg(long, default_value = "0", allow_hyphen_values = true, value_name = "P")]
+        mask_ratio: String,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -334,7 +335,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 return Err(crate::error::Error::input("give at least one --spike THETA[@J]"));
             }
             let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
-            crate::report::spikes_cmd(&pop, &spikes, &points, mask_ratio, &out.csv, out.json)
+            crate::report::spikes_cmd(&pop, &spikes, &points, &parse_grid("--mask-ratio", &mask_ratio)?, &out.csv, out.json)
         }
         Command::LearningCurve(a) => crate::figures::learning_curve_cmd(&a),
         Command::Figures(a) => crate::figures::figures_cmd(&a),

@@ -126,25 +126,25 @@ pub fn spectrum_cmd(spec: &ModelSpec, alpha: f64, lambda: f64, p: f64, points: u
 
 /// The spikes table: one row per (alpha, lambda, spike).
 pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -> Result<(Table, Vec<serde_json::Value>)> {
-    spikes_table_masked(pop, spikes, points, 0.0)
+    spikes_table_masked(pop, spikes, points, &[0.0])
 }
 
-/// `spikes_table` for masking ratio p (the SSR columns describe A_p).
-pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], p: f64) -> Result<(Table, Vec<serde_json::Value>)> {
+/// `spikes_table` for each masking ratio p of `ps` (the SSR columns describe A_p, theory (S10)).
+pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], ps: &[f64]) -> Result<(Table, Vec<serde_json::Value>)> {
     let cols = [
-        "alpha", "lambda", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
+        "alpha", "lambda", "mask_ratio", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
         "ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_threshold",
         "oracle_whitened_pca_outlier", "oracle_whitened_pca_overlap",
     ];
     let mut t = Table::new(&cols);
     let mut js = Vec::new();
-    for &(alpha, lambda) in points {
+    for (&(alpha, lambda), &p) in points.iter().flat_map(|pt| ps.iter().map(move |p| (pt, p))) {
         let ctx = SpikeContext::masked(pop, alpha, lambda, p)?;
         for sp in spikes {
             let r = ctx.report(sp)?;
             let o = |x: Option<f64>| x.unwrap_or(f64::NAN);
             t.push(vec![
-                alpha, lambda, r.theta, r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
+                alpha, lambda, p, r.theta, r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
                 r.ssr_whitened_overlap, r.ssr_overlap, r.ssr_left_overlap, r.pca_overlap, r.oracle_whitened_pca_threshold,
                 o(r.oracle_whitened_pca_outlier), r.oracle_whitened_pca_overlap,
             ]);
@@ -159,11 +159,13 @@ pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f
 }
 
 /// Runs `mssr spikes`.
-pub fn spikes_cmd(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], p: f64, csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
+pub fn spikes_cmd(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], ps: &[f64], csv: &Option<PathBuf>, as_json: bool) -> Result<()> {
     for &(a, l) in points {
-        crate::solver::solve_masked(pop, a, l, p)?;
+        for &p in ps {
+            crate::solver::solve_masked(pop, a, l, p)?;
+        }
     }
-    let (t, js) = spikes_table_masked(pop, spikes, points, p)?;
+    let (t, js) = spikes_table_masked(pop, spikes, points, ps)?;
     if let Some(p) = csv {
         write_text(p, &t.to_csv())?;
     }

@@ -143,6 +143,13 @@ fn spectrum_and_spikes_json() {
     }
     assert!(rows[0]["ssr_outlier"].is_null(), "theta 0.5 is below SSR's threshold 0.6546");
     assert!((rows[1]["ssr_overlap"].as_f64().unwrap() - 0.6666).abs() < 1e-4);
+    // a grid of masking ratios: one row per p, PCA unchanged, A_p's threshold as validated (p = 0.5: 0.6655)
+    let v = json(&mssr(&["spikes", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "--mask-ratio", "0,0.5,0.75", "--json"]));
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["mask_ratio"].as_f64().unwrap()).collect::<Vec<_>>(), vec![0.0, 0.5, 0.75]);
+    assert!((rows[0]["ssr_threshold"].as_f64().unwrap() - 0.6546).abs() < 1e-4);
+    assert!((rows[1]["ssr_threshold"].as_f64().unwrap() - 0.6655).abs() < 1e-4);
+    assert!(rows.iter().all(|r| r["pca_threshold"] == rows[0]["pca_threshold"]));
 }
 
 #[test]
@@ -154,6 +161,7 @@ fn bad_spectral_input_is_refused() {
     refuses(&with(&["--spike", "2@5"]), "out of range", None);
     refuses(&with(&["--spike", "3:1:4"]), "backwards", None);
     refuses(&with(&[]), "--spike", None);
+    refuses(&with(&["--spike", "1", "--mask-ratio", "0.5,1"]), "--mask-ratio", None);
     refuses(&["spikes", "--alpha", "2", "--lambda", "0.1", "--ar1", "0.5", "--spike", "1"], "diagonal noise", None);
     refuses(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--points", "1"], "points", None);
     refuses(&["spectrum", "--alpha", "0.5", "--lambda", "0"], "alpha > 1", None);
