@@ -106,7 +106,7 @@ enum Command {
         /// Also the spectral side (on by default with --spike): top eigenvalues and overlaps
         #[arg(long)]
         spectrum: bool,
-        /// Masking ratio p in [0, 1) (errors only); default one-at-a-time SSR
+        /// Masking ratio p in [0, 1): the test loss (15) of A_p, and with --spectrum/--spike its spectrum; default one-at-a-time SSR
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
         mask_ratio: f64,
         /// Run only shard I of N (trials t with t mod N = I-1) and print its raw trials as JSON,
