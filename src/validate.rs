@@ -42,6 +42,11 @@
 //! +1.4 (S edge), +1.3 / -1.4 / +0.3 (delta / E_train / E_gen, 1/d), while the wrong exponents
 //! gave |z| = 4..12 there (1/d for the edges, d^{-2/3} for the errors).
 //!
+//! Masking ratio p (issue #6, theory/README.md section 10) uses the same rules: the test loss (15)
+//! in 1/d like the errors, and A_p's edge, outlier, overlaps and threshold (S10) like SSR's. A
+//! diagnostic of the outlier at p = 0.5 (theta = 2, 24-400 trials per size, d = 200..1600) was
+//! consistent with a 1/d approach to the theory (intercept 1.1646 +- 0.003 against 1.16538).
+//!
 //! The spectral experiments of one model share their random numbers across spike strengths
 //! (trial t draws the same bulk sample and spike scores for every theta), so differences between
 //! strengths are paired; different sizes and models use independent seeds. Seeds are fixed: the
