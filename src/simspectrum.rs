@@ -112,15 +112,39 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
+/// Buffers of one worker of a spectral lambda sweep: T and the eigenvalue solver's scratch,
+/// allocated once and reused for every lambda the worker takes (faer's explicit-workspace style).
+pub struct SweepWorkspace {
+    t: Mat<f64>,
+    mem: faer::dyn_stack::MemBuffer,
+}
+
+impl SweepWorkspace {
+    /// Buffers for d x d problems, solved sequentially.
+    pub fn new(d: usize) -> Self {
+        use faer::linalg::evd::{self_adjoint_evd_scratch, ComputeEigenvectors};
+        SweepWorkspace { t: Mat::zeros(d, d), mem: faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(d, ComputeEigenvectors::No, Par::Seq, Default::default())) }
+    }
+}
+
 /// The spectra of one sample without spikes at one lambda of a sweep (p = 0), from S, Diag(R)
 /// and S's eigenvalues already computed by the sweep: only T = D^{1/2}(S + lambda I)D^{1/2}
-/// (eq. (8)) is new, one eigenvalue solve.
-pub fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64]) -> Result<SpectralTrial> {
+/// (eq. (8)) is new, one sequential eigenvalue solve in the worker's buffers.
+pub fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
+    use faer::dyn_stack::MemStack;
+    use faer::linalg::evd::self_adjoint_evd;
     let d = s.nrows();
     let sq: Vec<f64> = diag_r.iter().map(|x| x.sqrt()).collect();
-    let t = Mat::from_fn(d, d, |i, j| sq[i] * (s[(i, j)] + if i == j { lambda } else { 0.0 }) * sq[j]);
-    let tv = eigenvalues(&t, "T")?;
-    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
+    for j in 0..d {
+        for i in j..d {
+            ws.t[(i, j)] = sq[i] * (s[(i, j)] + if i == j { lambda } else { 0.0 }) * sq[j];
+        }
+    }
+    let mut tv = faer::diag::Diag::<f64>::zeros(d);
+    self_adjoint_evd(ws.t.as_ref(), tv.as_mut(), None, Par::Seq, MemStack::new(&mut ws.mem), Default::default())
+        .map_err(|e| Error::Numerical(format!("eigenvalues of T: {e:?}")))?;
+    let tv = tv.column_vector();
+    Ok(SpectralTrial { ssr_eigs: (0..d).map(|i| crate::spectral::a_of_t(tv[i])).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
 }
 
 /// The scalars one trial contributes to the statistics (what shards write and merge reads).
