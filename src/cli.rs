@@ -106,7 +106,7 @@ enum Command {
         /// Also the spectral side (on by default with --spike): top eigenvalues and overlaps
         #[arg(long)]
         spectrum: bool,
-        /// Masking ratio p in [0, 1): the test loss (15) of A_p, and with --spectrum/--spike its spectrum; default one-at-a-time SSR
+        /// Masking ratio p in [0, 1), one value: the test loss (15) of A_p, and with --spectrum/--spike its spectrum; default one-at-a-time SSR
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
         mask_ratio: f64,
         /// Run only shard I of N (trials t with t mod N = I-1) and print its raw trials as JSON,
@@ -120,14 +120,16 @@ enum Command {
     },
     /// Theory: eigenvalue density and exact bulk edges of A-hat (SSR) and of S (PCA), eqs. (8)-(10)
     Spectrum {
+        /// Sample ratio n/d, one value
         #[arg(long, allow_hyphen_values = true)]
         alpha: f64,
+        /// Ridge penalty (lambda0 with --mask-ratio), one value
         #[arg(long, allow_hyphen_values = true)]
         lambda: f64,
         /// Grid points of each density
         #[arg(long, default_value_t = 400)]
         points: usize,
-        /// Masking ratio p in [0, 1): the spectrum of A_p (eq. (14), theory (S10)); default one-at-a-time SSR
+        /// Masking ratio p in [0, 1), one value: the spectrum of A_p (eq. (14), theory (S10)); default one-at-a-time SSR
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
         mask_ratio: f64,
         #[command(flatten)]
@@ -160,7 +162,10 @@ enum Command {
     Figure(crate::figures::FigureArgs),
     /// Theory against simulation for errors, edges, outliers, thresholds and overlaps
     Validate(crate::validate::ValidateArgs),
-    /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR
+    /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR.
+    /// p is searched in [0, 0.95] (the loss blows up as p -> 1), lambda0 in --lambda-range; an optimum at an
+    /// end of a range is reported on stderr. Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0);
+    /// ssr_loss at --lambda with p = 0; ssr_lambda_opt and ssr_loss_opt for p = 0 with the best ridge
     Optimal {
         /// Sample ratio n/d: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
@@ -284,6 +289,20 @@ fn dispatch(cmd: Command) -> Result<()> {
                 let (pj, lj, lossj) = crate::optimize::optimal_mask_and_ridge(&pop, a, lo, hi)?;
                 let ssr = crate::solver::errors(&pop, a, lambda, None)?.gen_error;
                 let (ls, gs) = crate::optimize::optimal_lambda(&pop, a, lo, hi)?;
+                let warn = |what: &str, x: f64| {
+                    if !out.quiet {
+                        eprintln!("optimal: at alpha = {a} the {what} = {x:.6} is at the end of its search range: the loss still decreases there");
+                    }
+                };
+                if p1 >= crate::optimize::P_MAX {
+                    warn("best p", p1);
+                }
+                if crate::optimize::at_range_end(lj.ln(), lo.ln(), hi.ln()) {
+                    warn("joint best lambda", lj);
+                }
+                if crate::optimize::at_range_end(ls.ln(), lo.ln(), hi.ln()) {
+                    warn("best SSR lambda", ls);
+                }
                 t.push(vec![a, lambda, p1, l1, pj, lj, lossj, ssr, ls, gs]);
                 progress.tick();
             }

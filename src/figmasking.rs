@@ -15,6 +15,14 @@ fn grid(spec_value: &Option<String>, key: &str, name: &str) -> Result<Vec<f64>> 
     parse_grid(key, spec_value.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))?)
 }
 
+/// A key that takes exactly one value.
+fn one(spec_value: &Option<String>, key: &str, name: &str) -> Result<f64> {
+    match grid(spec_value, key, name)?.as_slice() {
+        [x] => Ok(*x),
+        v => Err(Error::input(format!("{name}: '{key}' takes one value here, got {}", v.len()))),
+    }
+}
+
 fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
     spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
 }
@@ -24,8 +32,8 @@ fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
 pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
     let pop = model.build()?;
     let alphas = grid(&spec.alpha, "alpha", name)?;
-    let lambda = grid(&spec.lambda, "lambda", name)?[0];
-    let ps = grid(&spec.mask_ratio, "mask-ratio", name)?;
+    let lambda = one(&spec.lambda, "lambda", name)?;
+    let ps = grid(&spec.mask_ratio, "mask_ratio", name)?;
     let sim = sim_of(spec, name)?;
     let sim_ps = parse_grid("simulation.points", &sim.points)?;
     let mut theory = Table::new(&["alpha", "mask_ratio", "test_loss"]);
@@ -76,7 +84,7 @@ pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quie
 pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, _quiet: bool) -> Result<Rendered> {
     let pop = model.build()?;
     let alphas = grid(&spec.alpha, "alpha", name)?;
-    let lambda = grid(&spec.lambda, "lambda", name)?[0];
+    let lambda = one(&spec.lambda, "lambda", name)?;
     let mut t = Table::new(&["alpha", "p_opt", "loss_p_opt", "ssr_loss", "ssr_loss_best_lambda"]);
     for &a in &alphas {
         let (p, l) = optimal_mask_ratio(&pop, a, lambda)?;
@@ -126,16 +134,19 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
     use crate::spikes::{Spike, SpikeContext, Support};
     let pop = model.build()?;
     let alphas = grid(&spec.alpha, "alpha", name)?;
-    let lambda = grid(&spec.lambda, "lambda", name)?[0];
-    let ps = grid(&spec.mask_ratio, "mask-ratio", name)?;
-    let theta = grid(&spec.theta, "theta", name)?[0];
+    let lambda = one(&spec.lambda, "lambda", name)?;
+    let ps = grid(&spec.mask_ratio, "mask_ratio", name)?;
+    let theta = one(&spec.theta, "theta", name)?;
     let support = spec.spike_atom.map_or(Support::All, Support::Atom);
     let spike = Spike { theta, support };
     let sim = sim_of(spec, name)?;
     let sim_ps = parse_grid("simulation.points", &sim.points)?;
     let mut theory = Table::new(&["alpha", "mask_ratio", "ssr_threshold", "pca_threshold", "ratio", "ssr_overlap", "pca_overlap"]);
     let mut ratio_series = Vec::new();
-    for (i, &a) in alphas.iter().enumerate() {
+    // curves in increasing alpha (the legend reads in order); the right panel uses the spec's first alpha
+    let mut sorted = alphas.clone();
+    sorted.sort_by(f64::total_cmp);
+    for (i, &a) in sorted.iter().enumerate() {
         let mut ys = Vec::new();
         for &p in &ps {
             let r = SpikeContext::masked(&pop, a, lambda, p)?.report(&spike)?;
@@ -168,7 +179,7 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
         line(Some("A_p, right eigenvector (13b)".into()), 0, col(1), col(5)),
         Series { label: Some("PCA (13)".into()), color: 1, style: Style::Dashed, x: col(1), y: col(6), y2: vec![] },
         marker_series(Some(format!("A_p simulation d = {d_used} (± s.e.)")), 0, sim_ps.clone(), ssr_y, ssr_se),
-        marker_series(Some(format!("PCA simulation d = {d_used}")), 1, sim_ps, pca_y, pca_se),
+        marker_series(Some(format!("PCA simulation d = {d_used} (± s.e.)")), 1, sim_ps, pca_y, pca_se),
     ];
     let title = spec.title.clone().unwrap_or_else(|| format!("Spike detection under masking: {}, λ0 = {lambda}", pop.label));
     Ok(Rendered {
@@ -184,7 +195,7 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
                     ..Default::default()
                 },
                 Panel {
-                    title: format!("recovery of the spike θ = {theta} at α = {a0}"),
+                    title: format!("recovery of the spike θ = {theta} at α = {a0} (finite d sits below by O(1/d))"),
                     x_label: "masking ratio p".into(),
                     y_label: "squared cosine with the spike".into(),
                     y_range: Some((0.0, 1.0)),

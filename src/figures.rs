@@ -140,11 +140,11 @@ pub struct Rendered {
 /// Computes a figure from its spec (theory and simulation), without writing anything.
 /// `base` resolves relative file paths in the spec.
 pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<Rendered> {
-    let masking = matches!(spec.kind, Kind::LossVsMaskRatio | Kind::OptimalMaskRatio | Kind::DetectionVsMaskRatio);
-    if spec.mask_ratio.is_some() && !masking {
+    // the kinds that read a grid of masking ratios (optimal-mask-ratio searches p itself)
+    let reads_p = matches!(spec.kind, Kind::LossVsMaskRatio | Kind::DetectionVsMaskRatio);
+    if spec.mask_ratio.is_some() && !reads_p {
         return Err(Error::input(format!(
-            "{name}: 'mask_ratio' is read by the kinds loss-vs-mask-ratio, optimal-mask-ratio and detection-vs-mask-ratio, not by {:?}",
-            spec.kind
+            "{name}: 'mask_ratio' is read by the kinds loss-vs-mask-ratio and detection-vs-mask-ratio only, not by this kind"
         )));
     }
     let mut model = spec.model.clone();

@@ -6,8 +6,8 @@
 //!   Qbar = (Σ'/(1+delta) + Λ)^{-1} = Λ^{-1/2} G Λ^{-1/2},  G = V diag(g) V^T,  g_j = 1/(mu_j/(1+delta) + 1),
 //!
 //! and delta = (1/n) tr(Σ' Qbar) is eq. (4) for the population mu with unit ridge: the same
-//! Newton solve as every other model (`solver::solve_profile`). One eigendecomposition of Σ''
-//! per (p, lambda0), then O(d^2) per alpha; plus one d x d product for Diag(R Ψ R).
+//! Newton solve as every other model (`solver::solve_profile`). Cost per (alpha, p, lambda0):
+//! one eigendecomposition of Σ'' and one d x d product (G, for Diag(R Ψ R)), O(d^3).
 use crate::error::{Error, Result};
 use crate::model::{Coordinates, Population, Sampler};
 use crate::solver::{solve_profile, Equivalent, Profile};
@@ -16,6 +16,10 @@ use faer::{Mat, Side};
 /// The equivalent of one dense masked problem: the whitened population, its solve, and the
 /// pieces the loss needs.
 pub struct DenseMasked {
+    pub alpha: f64,
+    pub p: f64,
+    /// Ψ = Diag(Σ).
+    pub psi: Vec<f64>,
     /// Diagonal ridge Λ_k = p Σ_kk + lambda0/(1-p).
     pub big_lambda: Vec<f64>,
     /// Eq. (4) for Σ'' with unit ridge (its `dbar` is Diag(G), not yet scaled by Λ^{-1}).
@@ -42,16 +46,20 @@ pub fn solve(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<Dense
     let e = white.self_adjoint_eigen(Side::Lower).map_err(|e| Error::Numerical(format!("eigendecomposition of Λ^-1/2 Σ' Λ^-1/2: {e:?}")))?;
     let mu: Vec<f64> = (0..d).map(|j| e.S().column_vector()[j].max(0.0)).collect();
     let v = e.U().to_owned();
+    drop(e);
     let u2 = Mat::from_fn(d, d, |k, j| v[(k, j)] * v[(k, j)]);
+    // the whitened population (only its spectrum and u2 are read; the sampler is never used)
     let whitened = Population {
         label: format!("{} (whitened by the masking ridge)", pop.label),
         eig: mu.clone(),
         weight: vec![1.0 / d as f64; d],
-        coords: Coordinates::Dense { u2: u2.clone() },
+        coords: Coordinates::Dense { u2 },
         sampler: Sampler::Dense { cov: white },
     };
     let eq = solve_profile(&whitened, &Profile { e: mu.clone(), lam: vec![1.0; d], p }, alpha, lambda0, None)?;
-    Ok(DenseMasked { big_lambda, eq, mu, v, u2 })
+    let Coordinates::Dense { u2 } = whitened.coords else { unreachable!("built as dense above") };
+    let psi = (0..d).map(|k| cov[(k, k)]).collect();
+    Ok(DenseMasked { alpha, p, psi, big_lambda, eq, mu, v, u2 })
 }
 
 impl DenseMasked {
@@ -64,8 +72,8 @@ impl DenseMasked {
     /// E[R Σ' R]_kk = (1 + t2/den) h_k / Λ_k and E[R Ψ R]_kk = ((G (Ψ/Λ) G)_kk + c(Ψ) h_k) / Λ_k,
     /// h = Diag(G Σ'' G), t2 = (1/n) tr((Σ'' G)^2), den = (1+delta)^2 - t2,
     /// c(Ψ) = (1/n) tr(Σ'' G (Ψ/Λ) G) / den.
-    pub fn loss(&self, pop: &Population, alpha: f64, p: f64) -> Result<f64> {
-        let Sampler::Dense { cov } = &pop.sampler else { unreachable!("checked in solve") };
+    pub fn loss(&self) -> Result<f64> {
+        let (alpha, p, psi) = (self.alpha, self.p, &self.psi);
         let d = self.mu.len();
         let gamma = 1.0 / alpha;
         let delta = self.eq.delta;
@@ -78,7 +86,7 @@ impl DenseMasked {
         }
         let spectral_diag = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..d).map(|k| (0..d).map(|j| self.u2[(k, j)] * f(j)).sum()).collect() };
         let h = spectral_diag(&|j| self.mu[j] * g[j] * g[j]);
-        let psi_over: Vec<f64> = (0..d).map(|k| cov[(k, k)] / self.big_lambda[k]).collect();
+        let psi_over: Vec<f64> = (0..d).map(|k| psi[k] / self.big_lambda[k]).collect();
         let c_psi = gamma * mean(&mut (0..d).map(|i| psi_over[i] * h[i])) / den;
         // G = V diag(g) V^T, then (G (Ψ/Λ) G)_kk = sum_i G_ki^2 psi_i/Λ_i
         let vg = Mat::from_fn(d, d, |k, j| self.v[(k, j)] * g[j]);
@@ -88,7 +96,7 @@ impl DenseMasked {
         let mean_over_dbar2 = |x: &dyn Fn(usize) -> f64| mean(&mut (0..d).map(|k| x(k) / (dbar[k] * dbar[k])));
         let main = mean_over_dbar2(&|k| (1.0 + t2 / den) * h[k] / self.big_lambda[k]);
         let rpr = mean_over_dbar2(&|k| (gpsi[k] + c_psi * h[k]) / self.big_lambda[k]);
-        let mean_psi = mean(&mut (0..d).map(|k| cov[(k, k)]));
+        let mean_psi = mean(&mut psi.iter().copied());
         Ok(main / (1.0 - p) + p / (1.0 - p) * (rpr - mean_psi))
     }
 }
@@ -118,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn scalar_ridge_dense_matches_the_spectral_path_at_p_to_zero() {
+    fn graded_dense_tends_to_dense_ssr_as_p_goes_to_zero() {
         // p -> 0: the dense masked loss tends to the dense SSR error (6) with lambda0
         let pop = graded_ar1(200, 0.7, 0.5, 2.0);
         let ssr = errors_masked(&pop, 1.5, 0.1, 0.0, None).unwrap().gen_error;

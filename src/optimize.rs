@@ -38,8 +38,19 @@ fn minimize_scan_brent(what: &str, f: impl Fn(f64) -> Result<f64> + Sync, lo: f6
         .configure(|s| s.param(grid[k]).max_iters(200))
         .run()
         .map_err(|e| Error::Numerical(format!("{what}: {e}")))?;
-    let x = *res.state().get_best_param().expect("brent keeps a best point");
-    Ok((x, res.state().get_best_cost()))
+    let (x, fx) = (*res.state().get_best_param().expect("brent keeps a best point"), res.state().get_best_cost());
+    // an optimum at an end of the range is reported exactly there (Brent stops a step inside)
+    match [(0, lo), (m - 1, hi)].into_iter().find(|&(i, _)| i == k && costs[i] <= fx) {
+        Some((i, end)) => Ok((end, costs[i])),
+        None => Ok((x, fx)),
+    }
+}
+
+/// True when x is at (or within 1e-6 of the width of) an end of [lo, hi]: the objective kept
+/// decreasing toward that end, so the optimum may lie outside the searched range.
+pub fn at_range_end(x: f64, lo: f64, hi: f64) -> bool {
+    let tol = 1e-6 * (hi - lo);
+    x <= lo + tol || x >= hi - tol
 }
 
 /// The optimum of E_gen over lambda in [lo, hi] at fixed alpha: (lambda*, E_gen(lambda*)),
@@ -94,6 +105,19 @@ mod tests {
         for f in [0.98, 1.02] {
             assert!(errors(&pop, 2.0, l * f, None).unwrap().gen_error > g, "lambda* = {l} is not a minimum");
         }
+    }
+
+    #[test]
+    fn an_optimum_at_the_end_of_the_range_is_reported_exactly_there() {
+        // AR(1) rho = 0.7 at alpha = 4, lambda0 = 0.1: the loss increases with p from p = 0
+        let pop = Population::ar1(0.7).unwrap();
+        let (p, l) = optimal_mask_ratio(&pop, 4.0, 0.1).unwrap();
+        assert_eq!(p, 0.0);
+        assert_eq!(l, errors_masked(&pop, 4.0, 0.1, 0.0, None).unwrap().gen_error);
+        assert!(at_range_end(p, 0.0, P_MAX) && !at_range_end(0.3, 0.0, P_MAX));
+        // and an interior optimum is left to Brent (alpha = 0.5: p* = 0.18)
+        let (p, _) = optimal_mask_ratio(&pop, 0.5, 0.1).unwrap();
+        assert!(p > 0.1 && p < 0.3 && !at_range_end(p, 0.0, P_MAX), "{p}");
     }
 
     #[test]

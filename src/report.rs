@@ -106,7 +106,11 @@ pub fn spectrum_cmd(spec: &ModelSpec, alpha: f64, lambda: f64, p: f64, points: u
     if as_json {
         print_json(vec![v]);
     } else {
-        println!("model: {}, alpha = {alpha}, lambda = {lambda}", pop.label);
+        if p > 0.0 {
+            println!("model: {}, alpha = {alpha}, lambda0 = {lambda}, masking ratio p = {p} (A-hat below is A_p)", pop.label);
+        } else {
+            println!("model: {}, alpha = {alpha}, lambda = {lambda}", pop.label);
+        }
         for (i, (l, h)) in a_edges.iter().enumerate() {
             println!("A-hat bulk interval {i}: [{l:.10}, {h:.10}]   (T: [{:.10}, {:.10}])", th.ssr_edges_t[i].0, th.ssr_edges_t[i].1);
         }
@@ -132,9 +136,9 @@ pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -
 /// `spikes_table` for each masking ratio p of `ps` (the SSR columns describe A_p, theory (S10)).
 pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], ps: &[f64]) -> Result<(Table, Vec<serde_json::Value>)> {
     let cols = [
-        "alpha", "lambda", "mask_ratio", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
+        "alpha", "lambda", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
         "ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_threshold",
-        "oracle_whitened_pca_outlier", "oracle_whitened_pca_overlap",
+        "oracle_whitened_pca_outlier", "oracle_whitened_pca_overlap", "mask_ratio",
     ];
     let mut t = Table::new(&cols);
     let mut js = Vec::new();
@@ -144,9 +148,9 @@ pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f
             let r = ctx.report(sp)?;
             let o = |x: Option<f64>| x.unwrap_or(f64::NAN);
             t.push(vec![
-                alpha, lambda, p, r.theta, r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
+                alpha, lambda, r.theta, r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
                 r.ssr_whitened_overlap, r.ssr_overlap, r.ssr_left_overlap, r.pca_overlap, r.oracle_whitened_pca_threshold,
-                o(r.oracle_whitened_pca_outlier), r.oracle_whitened_pca_overlap,
+                o(r.oracle_whitened_pca_outlier), r.oracle_whitened_pca_overlap, p,
             ]);
             let mut v = serde_json::to_value(&r).expect("serializable");
             v["alpha"] = json!(alpha);

@@ -263,7 +263,7 @@ fn errors_masked_dense(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Re
         mask_ratio: p,
         delta: m.eq.delta,
         train_error: f64::NAN,
-        gen_error: m.loss(pop, alpha, p)?,
+        gen_error: m.loss()?,
         bayes_error: pop.bayes_error(),
         residual: m.eq.residual,
         iterations: m.eq.iterations,
