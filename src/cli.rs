@@ -425,10 +425,50 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
             r.bayes_error.mean,
         ]);
     }
-    emit(&t, rows, out)?;
+    // the CSV also carries the spectral side (mean and s.e. of every statistic, per spike)
+    let csv_table = match rows.first().and_then(|r| r.spectrum.as_ref()) {
+        Some(first) => {
+            let mut cols: Vec<String> = t.columns.clone();
+            let tops = ["ssr_top_eigenvalue", "ssr_bulk_top_eigenvalue", "pca_top_eigenvalue", "pca_bulk_top_eigenvalue", "oracle_whitened_pca_top_eigenvalue"];
+            let overlaps = ["ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_overlap"];
+            for c in tops {
+                cols.extend([c.to_string(), format!("{c}_se")]);
+            }
+            for k in 0..first.spikes.len() {
+                cols.push(format!("spike{k}_theta"));
+                for c in overlaps {
+                    cols.extend([format!("spike{k}_{c}"), format!("spike{k}_{c}_se")]);
+                }
+            }
+            let mut wide = Table::new(&cols.iter().map(String::as_str).collect::<Vec<_>>());
+            for (r, base) in rows.iter().zip(&t.rows) {
+                let sp = r.spectrum.as_ref().expect("every row of a spectral run has its spectrum");
+                let mut v = base.clone();
+                for st in [&sp.ssr_top_eigenvalue, &sp.ssr_bulk_top_eigenvalue, &sp.pca_top_eigenvalue, &sp.pca_bulk_top_eigenvalue, &sp.oracle_whitened_pca_top_eigenvalue] {
+                    v.extend([st.mean, st.se]);
+                }
+                for o in &sp.spikes {
+                    v.push(o.theta);
+                    for st in [&o.ssr_whitened_overlap, &o.ssr_overlap, &o.ssr_left_overlap, &o.pca_overlap, &o.oracle_whitened_pca_overlap] {
+                        v.extend([st.mean, st.se]);
+                    }
+                }
+                wide.push(v);
+            }
+            Some(wide)
+        }
+        None => None,
+    };
+    if let (Some(path), Some(wide)) = (&out.csv, &csv_table) {
+        write_text(path, &wide.to_csv())?;
+        let no_csv = OutArgs { csv: None, ..out.clone() };
+        emit(&t, rows, &no_csv)?;
+    } else {
+        emit(&t, rows, out)?;
+    }
     if !out.json {
         for r in rows.iter().filter(|r| r.spectrum.is_some()) {
-            println!("spectral side at alpha = {}, lambda = {}:", r.alpha, r.lambda);
+            println!("spectral side at alpha = {}, lambda = {}, mask ratio = {}:", r.alpha, r.lambda, r.mask_ratio);
             println!("{}", serde_json::to_string_pretty(&r.spectrum).expect("serializable"));
         }
     }

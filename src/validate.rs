@@ -222,11 +222,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// About 30 s on this two-vCPU machine (which delivers about one core of throughput).
+    /// About 35 s (71 checks) on this two-vCPU machine (which delivers about one core of throughput).
     pub fn quick() -> Self {
         Plan { sizes: vec![100, 400], spectral_trials: vec![300, 40], error_trials: vec![400, 100] }
     }
-    /// About 3 minutes on the same machine.
+    /// About 5 minutes on the same machine.
     pub fn full() -> Self {
         Plan { sizes: vec![200, 500, 1000], spectral_trials: vec![240, 64, 16], error_trials: vec![400, 120, 40] }
     }

@@ -246,3 +246,24 @@ fn masking_ratio_commands() {
     refuses(&["errors", "--alpha", "0.5", "--lambda", "0", "--mask-ratio", "0"], "alpha > 1", None);
     refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0.3", "--cov", "/nonexistent.csv"], "nonexistent", None);
 }
+
+#[test]
+fn simulate_csv_carries_the_spectral_side() {
+    // with --spike the CSV has the top eigenvalues and every spike's overlaps, equal to the JSON
+    let dir = tmpdir("simcsv");
+    let csv = dir.join("s.csv");
+    let args = ["simulate", "--d", "80", "--alpha", "2", "--lambda", "0.1,0.5", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "--spike", "1@0", "--trials", "2", "-q"];
+    let v = json(&mssr(&[&args[..], &["--json", "--csv", csv.to_str().unwrap()]].concat()));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 2);
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {head:?}"));
+    for (i, r) in v.as_array().unwrap().iter().enumerate() {
+        assert_eq!(rows[i][col("ssr_top_eigenvalue")], r["ssr_top_eigenvalue"]["mean"].as_f64().unwrap());
+        assert_eq!(rows[i][col("pca_bulk_top_eigenvalue_se")], r["pca_bulk_top_eigenvalue"]["se"].as_f64().unwrap());
+        assert_eq!(rows[i][col("spike1_theta")], 1.0);
+        assert_eq!(rows[i][col("spike1_ssr_left_overlap")], r["spikes"][1]["ssr_left_overlap"]["mean"].as_f64().unwrap());
+    }
+}
