@@ -23,7 +23,6 @@ use faer::linalg::solvers::DenseSolveCore;
 use faer::{Accum, Mat, Par, Side};
 use serde::Serialize;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Options of `mssr bench`.
@@ -32,15 +31,8 @@ pub struct BenchArgs {
     /// Smaller run: simulation up to d = 2000, sweep and phases at d = 1000, fewer repetitions
     #[arg(long)]
     pub quick: bool,
-    /// Print JSON instead of a text table
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the rows as CSV to FILE
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// No progress messages on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out: crate::cli::OutArgs,
     /// Run only these groups: theory, simulation, phases (comma-separated)
     #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -341,7 +333,7 @@ fn phases(b: &mut Bench, d: usize) -> Result<()> {
 
 /// Runs `mssr bench`.
 pub fn bench_cmd(a: &BenchArgs) -> Result<()> {
-    let mut b = Bench { rows: Vec::new(), quick: a.quick, progress: !a.quiet, wait_quiet: Duration::from_secs(a.wait_quiet) };
+    let mut b = Bench { rows: Vec::new(), quick: a.quick, progress: !a.out.quiet, wait_quiet: Duration::from_secs(a.wait_quiet) };
     let (sim_d, sweep_d, dense_d): (&[usize], usize, &[usize]) =
         if a.quick { (&[500, 1000, 2000], 1000, &[100, 400, 1600]) } else { (&[500, 1000, 2000, 4000], 2000, &[100, 400, 1600]) };
     const GROUPS: [&str; 3] = ["theory", "simulation", "phases"];
@@ -361,10 +353,10 @@ pub fn bench_cmd(a: &BenchArgs) -> Result<()> {
     if want("phases") {
         phases(&mut b, sweep_d)?;
     }
-    if let Some(path) = &a.csv {
+    if let Some(path) = &a.out.csv {
         crate::table::write_text(path, &to_csv(&b.rows)?)?;
     }
-    if a.json {
+    if a.out.json {
         let v = serde_json::json!({
             "threads": rayon::current_num_threads(),
             "quick": a.quick,

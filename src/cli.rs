@@ -55,16 +55,16 @@ impl ModelArgs {
 
 /// Output options shared by every command that prints numbers.
 #[derive(Args, Debug, Clone, Default)]
-struct OutArgs {
+pub struct OutArgs {
     /// Print JSON instead of a text table
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Also write the rows as CSV to FILE
     #[arg(long, value_name = "FILE")]
-    csv: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
     /// No progress messages on stderr
     #[arg(long, short)]
-    quiet: bool,
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -72,15 +72,8 @@ pub struct ValidateArgs {
     /// Smaller sizes and fewer trials (about a minute)
     #[arg(long)]
     pub quick: bool,
-    /// Print the rows as JSON instead of a text table
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the table as CSV to FILE
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// No progress messages on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out: crate::cli::OutArgs,
     /// Run only shard I of N of the battery's experiments (experiment k when k mod N = I-1) and
     /// print its checks as JSON for `mssr merge`
     #[arg(long, value_name = "I/N")]
@@ -840,7 +833,7 @@ fn csv_text(rows: &[Row], sizes: &[usize]) -> Result<String> {
 
 /// Runs the battery; Err when a quantity disagrees.
 pub fn validate_cmd(a: &ValidateArgs) -> Result<()> {
-    if let Some(path) = &a.csv {
+    if let Some(path) = &a.out.csv {
         // fail before minutes of simulation, not after
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         if !dir.is_dir() {
@@ -857,15 +850,15 @@ pub fn validate_cmd(a: &ValidateArgs) -> Result<()> {
         None => Shard::ALL,
     };
     if !shard.is_all() {
-        if a.csv.is_some() {
+        if a.out.csv.is_some() {
             return Err(Error::input("--csv goes on `mssr merge`; a validate shard prints its checks as JSON"));
         }
-        let units = run_units(&plan, a.quiet, shard)?;
+        let units = run_units(&plan, a.out.quiet, shard)?;
         println!("{}", serde_json::to_string(&ValidateShard { quick: a.quick, shard, units }).expect("serializable"));
         return Ok(());
     }
-    let checks = run_battery(&plan, a.quiet)?;
-    report(&checks, &plan, a.json, &a.csv, a.quiet)
+    let checks = run_battery(&plan, a.out.quiet)?;
+    report(&checks, &plan, a.out.json, &a.out.csv, a.out.quiet)
 }
 
 /// Prints the table (text or JSON), writes the CSV, and fails when a judged check failed.
