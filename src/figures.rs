@@ -500,7 +500,9 @@ pub fn figure_cmd(a: &FigureArgs) -> Result<()> {
     let base = a.spec.parent().map(Path::to_path_buf).unwrap_or_default();
     let r = build(&spec, &name, &base, a.quiet)?;
     for f in write(&r, &a.out, &name)? {
-        eprintln!("wrote {}", f.display());
+        if !a.quiet {
+            eprintln!("wrote {}", f.display());
+        }
     }
     Ok(())
 }

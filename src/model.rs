@@ -166,6 +166,9 @@ impl Population {
         }
         let top = eig.iter().cloned().fold(0.0, f64::max);
         let min = eig.iter().cloned().fold(f64::INFINITY, f64::min);
+        if top <= 0.0 && min >= 0.0 {
+            return Err(Error::input("covariance is zero (every coordinate is constant)"));
+        }
         if top <= 0.0 || min < -1e-10 * top {
             return Err(Error::input(format!(
                 "covariance is not positive semi-definite (smallest eigenvalue {min:.3e})"
@@ -360,5 +363,8 @@ mod tests {
         assert!(Population::atoms(&[1.0, 2.0], &[0.5, 0.4]).is_err());
         assert!(Population::atoms(&[f64::NAN], &[1.0]).is_err());
         assert!(Population::ar1(1.0).is_err());
+        // a zero covariance is refused as such (it is PSD, so not as "not PSD")
+        let zero = Population::dense(Mat::zeros(3, 3), "z".into()).unwrap_err().to_string();
+        assert!(zero.contains("covariance is zero"), "{zero}");
     }
 }
