@@ -114,14 +114,14 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
 
 /// Buffers of one worker of a spectral lambda sweep: T and the eigenvalue solver's scratch,
 /// allocated once and reused for every lambda the worker takes (faer's explicit-workspace style).
-pub struct SweepWorkspace {
+struct SweepWorkspace {
     t: Mat<f64>,
     mem: faer::dyn_stack::MemBuffer,
 }
 
 impl SweepWorkspace {
     /// Buffers for d x d problems, solved sequentially.
-    pub fn new(d: usize) -> Self {
+    fn new(d: usize) -> Self {
         use faer::linalg::evd::{self_adjoint_evd_scratch, ComputeEigenvectors};
         SweepWorkspace { t: Mat::zeros(d, d), mem: faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(d, ComputeEigenvectors::No, Par::Seq, Default::default())) }
     }
@@ -130,7 +130,7 @@ impl SweepWorkspace {
 /// The spectra of one sample without spikes at one lambda of a sweep (p = 0), from S, Diag(R)
 /// and S's eigenvalues already computed by the sweep: only T = D^{1/2}(S + lambda I)D^{1/2}
 /// (eq. (8)) is new, one sequential eigenvalue solve in the worker's buffers.
-pub fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
+fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
     use faer::dyn_stack::MemStack;
     use faer::linalg::evd::self_adjoint_evd;
     let d = s.nrows();
@@ -145,6 +145,28 @@ pub fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64]
         .map_err(|e| Error::Numerical(format!("eigenvalues of T: {e:?}")))?;
     let tv = tv.column_vector();
     Ok(SpectralTrial { ssr_eigs: (0..d).map(|i| crate::spectral::a_of_t(tv[i])).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
+}
+
+/// The spectra of a lambda sweep on one sample without spikes (p = 0), one per lambda in order.
+/// Each lambda is one sequential eigenvalue solve; `workers` of them run side by side (the
+/// tridiagonalization is memory bound and gains more from this than from splitting one solve).
+/// Worker w takes lambdas w, w + W, ... in its own buffers, so the results do not depend on W.
+pub fn spectra_of_sweep(s: &Mat<f64>, lambdas: &[f64], sweep: &crate::simulation::SsrSweep, workers: usize) -> Result<Vec<SpectralTrial>> {
+    use rayon::prelude::*;
+    let workers = workers.clamp(1, lambdas.len().max(1));
+    let per_worker: Vec<Vec<(usize, SpectralTrial)>> = (0..workers)
+        .into_par_iter()
+        .map(|w| {
+            let mut ws = SweepWorkspace::new(s.nrows());
+            (w..lambdas.len())
+                .step_by(workers)
+                .map(|li| Ok((li, spectra_in_sweep(s, lambdas[li], &sweep.diag_r[li], &sweep.eig_s, &mut ws)?)))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<_>>()?;
+    let mut all: Vec<(usize, SpectralTrial)> = per_worker.into_iter().flatten().collect();
+    all.sort_by_key(|x| x.0);
+    Ok(all.into_iter().map(|x| x.1).collect())
 }
 
 /// The scalars one trial contributes to the statistics (what shards write and merge reads).

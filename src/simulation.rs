@@ -697,29 +697,16 @@ pub fn run_trials_masked(
                 let s = gram(x.as_ref(), par);
                 drop(x);
                 let sweep = ssr_sweep_from_gram(&s, n, lambdas, &sigma, par)?;
-                // one sequential eigenvalue solve per lambda; a single trial runs the lambdas on
-                // all workers side by side (the tridiagonalization is memory bound and gains more
-                // from this than from splitting one solve). Worker w takes lambdas w, w + W, ...
-                // in its own buffers; the results do not depend on W.
-                let workers = if matches!(par, Par::Seq) { 1 } else { rayon::current_num_threads().clamp(1, lambdas.len()) };
-                let per_worker: Vec<Vec<(usize, Row)>> = (0..workers)
-                    .into_par_iter()
-                    .map(|w| {
-                        let mut ws = crate::simspectrum::SweepWorkspace::new(s.nrows());
-                        (w..lambdas.len())
-                            .step_by(workers)
-                            .map(|li| {
-                                let (delta, train, gen) = sweep.errors[li];
-                                let st = crate::simspectrum::spectra_in_sweep(&s, lambdas[li], &sweep.diag_r[li], &sweep.eig_s, &mut ws)?;
-                                let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
-                                Ok((li, (TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs)))
-                            })
-                            .collect::<Result<Vec<_>>>()
+                let workers = if matches!(par, Par::Seq) { 1 } else { rayon::current_num_threads() };
+                let spectra = crate::simspectrum::spectra_of_sweep(&s, lambdas, &sweep, workers)?;
+                Ok(spectra
+                    .into_iter()
+                    .zip(&sweep.errors)
+                    .map(|(st, &(delta, train, gen))| {
+                        let eigs = if t == 0 { Some(st.ssr_eigs.clone()) } else { None };
+                        (TrialScalars { delta, train, gen, spectral: Some(st.scalars(r)) }, eigs)
                     })
-                    .collect::<Result<_>>()?;
-                let mut rows: Vec<(usize, Row)> = per_worker.into_iter().flatten().collect();
-                rows.sort_by_key(|x| x.0);
-                Ok(rows.into_iter().map(|x| x.1).collect())
+                    .collect())
             } else if spectral {
                 // one S per trial (X is not needed after it); per lambda one K and one inverse,
                 // shared by the errors and the spectrum

@@ -123,3 +123,25 @@ fn spectral_lambda_sweep_equals_separate_spectral_runs() {
         }
     }
 }
+
+#[test]
+fn spectral_sweep_does_not_depend_on_the_number_of_workers() {
+    use masked_ssr::simspectrum::spectra_of_sweep;
+    use masked_ssr::simulation::{gram, ssr_sweep_from_gram};
+    let pop = Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap();
+    let sigma = SigmaAtD::new(&pop, 50).unwrap();
+    let x = sigma.sample(75, &mut trial_rng(4, 0));
+    let s = gram(x.as_ref(), faer::Par::Seq);
+    let lambdas = [0.01, 0.05, 0.2, 1.0, 3.0];
+    let sweep = ssr_sweep_from_gram(&s, 75, &lambdas, &sigma, faer::Par::Seq).unwrap();
+    let one = spectra_of_sweep(&s, &lambdas, &sweep, 1).unwrap();
+    for w in [2, 3, 8] {
+        let many = spectra_of_sweep(&s, &lambdas, &sweep, w).unwrap();
+        for (a, b) in one.iter().zip(&many) {
+            assert_eq!(a.ssr_eigs, b.ssr_eigs, "{w} workers");
+        }
+    }
+    // and lambda order is kept: the top eigenvalue of A-hat = 1 - 1/t grows as lambda shrinks
+    let tops: Vec<f64> = one.iter().map(|t| *t.ssr_eigs.last().unwrap()).collect();
+    assert!(tops.windows(2).all(|w| w[0] > w[1]), "{tops:?}");
+}
