@@ -661,19 +661,8 @@ pub fn run_trials_masked(
     progress: &Progress,
 ) -> Result<TrialRun> {
     let spectral = spectral || !spikes.is_empty();
-    crate::error::finite("--mask-ratio", p)?;
-    if !(0.0..1.0).contains(&p) {
-        return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
-    }
     for &l in lambdas {
-        if p > 0.0 {
-            crate::solver::check_params(pop, alpha, 1.0)?;
-            if !(l >= 0.0) {
-                return Err(Error::input(format!("lambda must be non-negative, got {l}")));
-            }
-        } else {
-            crate::solver::check_params(pop, alpha, l)?;
-        }
+        crate::solver::check_masked_params(pop, alpha, l, p)?;
     }
     if cfg.trials == 0 || cfg.d == 0 {
         return Err(Error::input("--trials and --d must be at least 1"));

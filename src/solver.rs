@@ -32,6 +32,24 @@ pub fn check_params(pop: &Population, alpha: f64, lambda: f64) -> Result<()> {
     Ok(())
 }
 
+/// Checks a masked problem (eq. (14)): p in [0, 1); for p = 0 the rules of `check_params`; for
+/// p > 0 masking is itself a ridge, so lambda0 >= 0 at any alpha > 0.
+pub fn check_masked_params(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<()> {
+    finite("--mask-ratio", p)?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
+    }
+    if p == 0.0 {
+        return check_params(pop, alpha, lambda0);
+    }
+    check_params(pop, alpha, 1.0)?;
+    finite("lambda", lambda0)?;
+    if lambda0 < 0.0 {
+        return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
+    }
+    Ok(())
+}
+
 /// First-order deterministic equivalent at z = -lambda (eq. (4)):
 /// delta = (1/n) tr(Σ Qbar), Qbar = (Σ/(1+delta) + lambda I)^{-1}.
 #[derive(Debug, Clone)]
@@ -102,16 +120,8 @@ pub fn solve_masked(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Resul
 /// `solve_masked` warm-started from `warm`. Masking adds the ridge p Diag(Σ) > 0, so for p > 0
 /// lambda0 = 0 is allowed at any alpha.
 fn solve_masked_from(pop: &Population, alpha: f64, lambda0: f64, p: f64, warm: Option<f64>) -> Result<(Equivalent, Profile)> {
+    check_masked_params(pop, alpha, lambda0, p)?;
     let pr = Profile::masked(pop, lambda0, p)?;
-    if p == 0.0 {
-        check_params(pop, alpha, lambda0)?;
-    } else {
-        check_params(pop, alpha, 1.0)?;
-        finite("lambda", lambda0)?;
-        if lambda0 < 0.0 {
-            return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
-        }
-    }
     Ok((solve_profile(pop, &pr, alpha, lambda0, warm)?, pr))
 }
 
@@ -247,15 +257,7 @@ pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Op
 
 /// `errors_masked` for a dense Σ and p > 0 (eq. (S11), module `masked_dense`).
 fn errors_masked_dense(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<Errors> {
-    finite("--mask-ratio", p)?;
-    if !(0.0..1.0).contains(&p) {
-        return Err(Error::input(format!("--mask-ratio must be in [0, 1), got {p}")));
-    }
-    check_params(pop, alpha, 1.0)?;
-    finite("lambda", lambda0)?;
-    if lambda0 < 0.0 {
-        return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
-    }
+    check_masked_params(pop, alpha, lambda0, p)?;
     let m = crate::masked_dense::solve(pop, alpha, lambda0, p)?;
     Ok(Errors {
         alpha,
