@@ -1,7 +1,7 @@
 //! Gallery figures of the masking ratio (issue #6): test loss (15) against p with simulation,
 //! and the optimal masking ratio against alpha.
 use crate::error::{Error, Result};
-use crate::figures::{line, marker_series, FigureSpec, Rendered, SimSpec};
+use crate::figures::{grid_of as grid, line, marker_series, one_of as one, sim_of, support_of, FigureSpec, Rendered};
 use crate::optimize::{optimal_lambda, optimal_mask_ratio};
 use crate::plotting::{Figure, Panel, Series, Style};
 use crate::progress::Progress;
@@ -10,22 +10,6 @@ use crate::simulation::{run_trials_masked, summarize_run, SimConfig};
 use crate::solver::{errors, errors_masked};
 use crate::spec::{parse_grid, ModelSpec};
 use crate::table::Table;
-
-fn grid(spec_value: &Option<String>, key: &str, name: &str) -> Result<Vec<f64>> {
-    parse_grid(key, spec_value.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))?)
-}
-
-/// A key that takes exactly one value.
-fn one(spec_value: &Option<String>, key: &str, name: &str) -> Result<f64> {
-    match grid(spec_value, key, name)?.as_slice() {
-        [x] => Ok(*x),
-        v => Err(Error::input(format!("{name}: '{key}' takes one value here, got {}", v.len()))),
-    }
-}
-
-fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
-    spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
-}
 
 /// Test loss (15) against the masking ratio p for several alpha, simulation markers, and the
 /// one-at-a-time SSR error (p -> 0) as a reference.
@@ -131,13 +115,13 @@ pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &st
 /// (12) through (S10); PCA does not depend on p), and the squared cosine of A_p's top right
 /// eigenvector with the spike against p at one theta (13b), with simulation markers for A_p and PCA.
 pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
-    use crate::spikes::{Spike, SpikeContext, Support};
+    use crate::spikes::{Spike, SpikeContext};
     let pop = model.build()?;
     let alphas = grid(&spec.alpha, "alpha", name)?;
     let lambda = one(&spec.lambda, "lambda", name)?;
     let ps = grid(&spec.mask_ratio, "mask_ratio", name)?;
     let theta = one(&spec.theta, "theta", name)?;
-    let support = spec.spike_atom.map_or(Support::All, Support::Atom);
+    let support = support_of(spec);
     let spike = Spike { theta, support };
     let sim = sim_of(spec, name)?;
     let sim_ps = parse_grid("simulation.points", &sim.points)?;

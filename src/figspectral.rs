@@ -1,7 +1,7 @@
 //! Gallery figures of the spectral side (issue #3): histogram vs density, top eigenvalue and
 //! overlaps against theta, (alpha, theta) phase diagram, SSR/PCA threshold ratio.
 use crate::error::{Error, Result};
-use crate::figures::{line, marker_series, FigureSpec, Rendered, SimSpec};
+use crate::figures::{line, marker_series, one_of, sim_of, support_of as support, FigureSpec, Rendered};
 use crate::model::Population;
 use crate::plotting::{Figure, Panel, Series, Style};
 use crate::progress::Progress;
@@ -12,25 +12,13 @@ use crate::spectral::a_of_t;
 use crate::spikes::{Spike, SpikeContext, SpikeReport, Support};
 use crate::table::Table;
 
-fn one(key: &str, v: &Option<String>, name: &str) -> Result<f64> {
-    let s = v.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))?;
-    Ok(parse_grid(key, s)?[0])
-}
-
-fn support(spec: &FigureSpec) -> Support {
-    spec.spike_atom.map(Support::Atom).unwrap_or(Support::All)
-}
-
-fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
-    spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
-}
 
 /// Histogram of A-hat's eigenvalues (one simulation with a spike) against the density (10).
 pub fn histogram(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
     let pop = model.build()?;
-    let alpha = one("alpha", &spec.alpha, name)?;
-    let lambda = one("lambda", &spec.lambda, name)?;
-    let theta = one("theta", &spec.theta, name)?;
+    let alpha = one_of(&spec.alpha, "alpha", name)?;
+    let lambda = one_of(&spec.lambda, "lambda", name)?;
+    let theta = one_of(&spec.theta, "theta", name)?;
     let sim = sim_of(spec, name)?;
     let spike = Spike { theta, support: support(spec) };
     let th = spectrum_theory(&pop, alpha, lambda, 600)?;
@@ -80,8 +68,8 @@ pub fn histogram(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) 
 /// Theory reports along a theta grid, and simulations at the simulated thetas.
 fn theta_sweep(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<(Population, f64, f64, Vec<SpikeReport>, Vec<SimErrors>, Vec<f64>)> {
     let pop = model.build()?;
-    let alpha = one("alpha", &spec.alpha, name)?;
-    let lambda = one("lambda", &spec.lambda, name)?;
+    let alpha = one_of(&spec.alpha, "alpha", name)?;
+    let lambda = one_of(&spec.lambda, "lambda", name)?;
     let thetas = parse_grid("theta", spec.theta.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key 'theta'")))?)?;
     let sim = sim_of(spec, name)?;
     let sim_thetas = parse_grid("simulation.points", &sim.points)?;
@@ -191,7 +179,7 @@ pub fn overlaps(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -
 pub fn phase_diagram(spec: &FigureSpec, model: &ModelSpec, name: &str, _quiet: bool) -> Result<Rendered> {
     let pop = model.build()?;
     let alphas = parse_grid("alpha", spec.alpha.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key 'alpha'")))?)?;
-    let lambda = one("lambda", &spec.lambda, name)?;
+    let lambda = one_of(&spec.lambda, "lambda", name)?;
     let spike = Spike { theta: 1.0, support: support(spec) };
     let mut t = Table::new(&["alpha", "ssr_threshold", "pca_threshold", "oracle_whitened_pca_threshold"]);
     for &a in &alphas {
@@ -222,7 +210,7 @@ pub fn phase_diagram(spec: &FigureSpec, model: &ModelSpec, name: &str, _quiet: b
 pub fn threshold_ratio(spec: &FigureSpec, _model: &ModelSpec, name: &str, _quiet: bool) -> Result<Rendered> {
     let spreads = parse_grid("spread", spec.spread.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key 'spread'")))?)?;
     let alphas = parse_grid("alpha", spec.alpha.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key 'alpha'")))?)?;
-    let lambda = one("lambda", &spec.lambda, name)?;
+    let lambda = one_of(&spec.lambda, "lambda", name)?;
     if spreads.iter().any(|&s| s < 1.0) {
         return Err(Error::input(format!("{name}: spread values must be >= 1")));
     }

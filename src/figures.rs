@@ -168,8 +168,27 @@ pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<
     }
 }
 
-fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
+/// The spec's [simulation] table, required.
+pub(crate) fn sim_of<'a>(spec: &'a FigureSpec, name: &str) -> Result<&'a SimSpec> {
     spec.simulation.as_ref().ok_or_else(|| Error::input(format!("{name}: missing [simulation] table")))
+}
+
+/// A required grid key of the spec (a value, list or range).
+pub(crate) fn grid_of(value: &Option<String>, key: &str, name: &str) -> Result<Vec<f64>> {
+    parse_grid(key, value.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key '{key}'")))?)
+}
+
+/// A required key of the spec that takes exactly one value.
+pub(crate) fn one_of(value: &Option<String>, key: &str, name: &str) -> Result<f64> {
+    match grid_of(value, key, name)?.as_slice() {
+        [x] => Ok(*x),
+        v => Err(Error::input(format!("{name}: '{key}' takes one value here, got {}", v.len()))),
+    }
+}
+
+/// Where the spec puts its spike: one noise atom's block, or all coordinates.
+pub(crate) fn support_of(spec: &FigureSpec) -> crate::spikes::Support {
+    spec.spike_atom.map_or(crate::spikes::Support::All, crate::spikes::Support::Atom)
 }
 
 fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {
