@@ -41,6 +41,17 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// Refuses --spike on a command whose d -> infinity result a finite-rank spike does not change.
+    fn without_spike(&self, what: &str) -> Result<&Self> {
+        if self.spike.is_empty() {
+            Ok(self)
+        } else {
+            Err(Error::input(format!(
+                "--spike does not change {what} (a rank-one spike moves them by O(1/d)); `mssr spikes` gives its outlier, threshold and overlaps, `mssr simulate --spike` simulates it"
+            )))
+        }
+    }
+
     fn spec(&self) -> ModelSpec {
         ModelSpec {
             noise: self.noise.clone(),
@@ -228,7 +239,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
 fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Errors { alpha, lambda, mask_ratio, model, out } => {
-            let pop = model.spec().build()?;
+            let pop = model.without_spike("the errors")?.spec().build()?;
             let points = grid_points(&parse_grid("--alpha", &alpha)?, &parse_grid("--lambda", &lambda)?);
             let rows = match mask_ratio {
                 None => errors_sweep(&pop, &points)?,
@@ -273,7 +284,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             emit_sim(&rows, &out)
         }
         Command::Optimal { alpha, lambda, lambda_range, model, out } => {
-            let pop = model.spec().build()?;
+            let pop = model.without_spike("the test loss or its optimum")?.spec().build()?;
             let alphas = parse_grid("--alpha", &alpha)?;
             let (lo, hi) = match lambda_range.split_once(':') {
                 Some((a, b)) => (crate::spec::parse_num("--lambda-range", a)?, crate::spec::parse_num("--lambda-range", b)?),
@@ -344,7 +355,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
         }
         Command::Spectrum { alpha, lambda, points, mask_ratio, model, out } => {
-            crate::report::spectrum_cmd(&model.spec(), alpha, lambda, mask_ratio, points, &out.csv, out.json)
+            crate::report::spectrum_cmd(&model.without_spike("the bulk density or its edges")?.spec(), alpha, lambda, mask_ratio, points, &out.csv, out.json)
         }
         Command::Spikes { alpha, lambda, mask_ratio, model, out } => {
             let spec = model.spec();

@@ -136,7 +136,7 @@ pub fn spikes_table(pop: &Population, spikes: &[Spike], points: &[(f64, f64)]) -
 /// `spikes_table` for each masking ratio p of `ps` (the SSR columns describe A_p, theory (S10)).
 pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f64)], ps: &[f64]) -> Result<(Table, Vec<serde_json::Value>)> {
     let cols = [
-        "alpha", "lambda", "theta", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
+        "alpha", "lambda", "theta", "spike_atom", "ssr_threshold", "pca_threshold", "ssr_outlier", "pca_outlier", "ssr_edge", "pca_edge",
         "ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_threshold",
         "oracle_whitened_pca_outlier", "oracle_whitened_pca_overlap", "mask_ratio",
     ];
@@ -148,7 +148,7 @@ pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f
             let r = ctx.report(sp)?;
             let o = |x: Option<f64>| x.unwrap_or(f64::NAN);
             t.push(vec![
-                alpha, lambda, r.theta, r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
+                alpha, lambda, r.theta, atom_of(sp), r.ssr_threshold, r.pca_threshold, o(r.ssr_outlier), o(r.pca_outlier), r.ssr_edge, r.pca_edge,
                 r.ssr_whitened_overlap, r.ssr_overlap, r.ssr_left_overlap, r.pca_overlap, r.oracle_whitened_pca_threshold,
                 o(r.oracle_whitened_pca_outlier), r.oracle_whitened_pca_overlap, p,
             ]);
@@ -160,6 +160,14 @@ pub fn spikes_table_masked(pop: &Population, spikes: &[Spike], points: &[(f64, f
         }
     }
     Ok((t, js))
+}
+
+/// The spike's noise atom (0-based), or NaN (blank in CSV, "-" in text) for a delocalized spike.
+fn atom_of(sp: &Spike) -> f64 {
+    match sp.support {
+        crate::spikes::Support::Atom(j) => j as f64,
+        crate::spikes::Support::All => f64::NAN,
+    }
 }
 
 /// Runs `mssr spikes`.

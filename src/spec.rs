@@ -41,7 +41,11 @@ impl ModelSpec {
         }
         if let Some(path) = &self.cov {
             let cov = read_covariance(path)?;
-            return Population::dense(cov, format!("Σ from {}", file_name(path)));
+            // name the file in what is wrong with its matrix (not symmetric, not PSD, zero)
+            return Population::dense(cov, format!("Σ from {}", file_name(path))).map_err(|e| match e {
+                Error::Input(m) => Error::input(format!("{}: {m}", path.display())),
+                e => e,
+            });
         }
         if let Some(path) = &self.data {
             let ds = Dataset::load(path, &self.drop_columns)?;

@@ -69,20 +69,32 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Checks that `dir` is a directory that outputs can go into, before any work is done.
+pub fn check_out_dir(dir: &Path) -> Result<()> {
+    let why = if dir.is_dir() {
+        return Ok(());
+    } else if dir.exists() {
+        "not a directory"
+    } else {
+        "output directory does not exist"
+    };
+    Err(Error::Io { path: dir.display().to_string(), source: std::io::Error::new(std::io::ErrorKind::NotFound, why) })
+}
+
+/// The directory a file at `path` is written into ("." for a bare file name).
+pub fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Writes a file atomically: `fill` writes into a temporary file in the same directory,
 /// which is renamed onto `path` only when `fill` succeeds (no partial output ever).
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let io = |e: std::io::Error| Error::Io { path: path.display().to_string(), source: e };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::Io {
-            path: dir.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "output directory does not exist"),
-        });
-    }
+    let dir = dir_of(path);
+    check_out_dir(&dir)?;
     let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp{ext}", std::process::id()));

@@ -835,13 +835,7 @@ fn csv_text(rows: &[Row], sizes: &[usize]) -> Result<String> {
 pub fn validate_cmd(a: &ValidateArgs) -> Result<()> {
     if let Some(path) = &a.out.csv {
         // fail before minutes of simulation, not after
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        if !dir.is_dir() {
-            return Err(Error::Io {
-                path: dir.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "output directory does not exist"),
-            });
-        }
+        crate::table::check_out_dir(&crate::table::dir_of(path))?;
     }
     let plan = if a.quick { Plan::quick() } else { Plan::full() };
     START.get_or_init(Instant::now);

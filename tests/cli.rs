@@ -99,6 +99,9 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     let non_psd = dir.join("nonpsd.csv");
     std::fs::write(&non_psd, "1,2\n2,1\n").unwrap();
     refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", non_psd.to_str().unwrap()]), "positive semi-definite", Some(&out));
+    let asym = dir.join("asym.csv");
+    std::fs::write(&asym, "1,0.5\n0,1\n").unwrap();
+    refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", asym.to_str().unwrap()]), "asym.csv: covariance is not symmetric", Some(&out));
     let empty = dir.join("empty.csv");
     std::fs::write(&empty, "").unwrap();
     refuses(&e(&["--alpha", "2", "--lambda", "0.1", "--cov", empty.to_str().unwrap()]), "no data rows", Some(&out));
@@ -111,6 +114,8 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     refuses(&["simulate", "--d", "5000000", "--alpha", "2", "--lambda", "0.1"], "GiB", None);
     refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--csv", "/nonexistent-dir/x.csv"], "does not exist", None);
     refuses(&["learning-curve", "--out", "/nonexistent-dir", "--trials", "2"], "does not exist", None);
+    // a --csv path whose parent is a file says so
+    refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--csv", &format!("{}/x.csv", asym.display())], "asym.csv: not a directory", None);
     assert_eq!(std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(), 0);
 }
 
@@ -123,7 +128,7 @@ fn bad_figure_spec_is_refused() {
     std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"-0.1\"\n[simulation]\npoints = \"1\"\n").unwrap();
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "lambda", Some(&dir.join("bad.png")));
     // a masking ratio on a kind that does not read it is refused, not ignored
-    std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nmask_ratio = \"0.5\"\n[simulation]\npoints = \"1\"\n").unwrap();
+    std::fs::write(&spec, "kind = \"phase-diagram\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nmask_ratio = \"0.5\"\n").unwrap();
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "mask_ratio", Some(&dir.join("bad.png")));
 }
 
@@ -150,6 +155,22 @@ fn spectrum_and_spikes_json() {
     assert!((rows[0]["ssr_threshold"].as_f64().unwrap() - 0.6546).abs() < 1e-4);
     assert!((rows[1]["ssr_threshold"].as_f64().unwrap() - 0.6655).abs() < 1e-4);
     assert!(rows.iter().all(|r| r["pca_threshold"] == rows[0]["pca_threshold"]));
+    // the CSV says where each spike sits: blank for a delocalized spike, the atom index otherwise
+    let dir = tmpdir("spikes-csv");
+    let csv = dir.join("spikes.csv");
+    json(&mssr(&["spikes", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "--spike", "2@1", "--json", "--csv", csv.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let k = lines[0].iter().position(|&c| c == "spike_atom").expect("spike_atom column");
+    assert_eq!((lines[1][k], lines[2][k]), ("", "1"), "{text}");
+    assert_ne!(lines[1][lines[0].iter().position(|&c| c == "ssr_threshold").unwrap()], lines[2][lines[0].iter().position(|&c| c == "ssr_threshold").unwrap()]);
+}
+
+#[test]
+fn spike_on_a_command_it_does_not_change_is_refused() {
+    refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--spike", "2"], "--spike does not change the errors", None);
+    refuses(&["optimal", "--alpha", "2", "--spike", "2"], "--spike does not change the test loss", None);
+    refuses(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--spike", "2"], "--spike does not change the bulk", None);
 }
 
 #[test]
