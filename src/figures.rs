@@ -5,14 +5,14 @@
 use crate::data::Dataset;
 use crate::figspectral;
 use crate::error::{Error, Result};
-use crate::optimize::optimal_lambda;
+use crate::optimize::optimal_lambda_masked;
 use crate::plotting::{render, Figure, Panel, Series, Style};
 use crate::progress::Progress;
 use crate::realdata::{digits, learning_curve};
-use crate::simulation::{simulate_errors, SimConfig};
-use crate::solver::errors_sweep;
+use crate::simulation::{simulate_errors_masked, SimConfig};
+use crate::solver::{errors_sweep, errors_sweep_masked};
 use crate::spec::{parse_grid, ModelSpec};
-use crate::table::{write_text, Table};
+use crate::table::{check_out_dir, write_text, Table};
 use clap::Args;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,7 @@ pub const BUILTIN_SPECS: &[(&str, &str)] = &[
     ("mask_ratio_loss.toml", include_str!("../plots/mask_ratio_loss.toml")),
     ("mask_ratio_optimal.toml", include_str!("../plots/mask_ratio_optimal.toml")),
     ("mask_ratio_detection.toml", include_str!("../plots/mask_ratio_detection.toml")),
+    ("masked_errors_ar1.toml", include_str!("../plots/masked_errors_ar1.toml")),
 ];
 
 /// What a figure shows.
@@ -115,7 +116,7 @@ pub struct FigureSpec {
     pub spread: Option<String>,
     /// Histogram bins (spectrum-histogram).
     pub bins: Option<usize>,
-    /// Masking ratios p (grid) for the masking figures.
+    /// Masking ratio p: a grid for the masking figures, one value for the errors kinds (default 0: one-at-a-time SSR).
     pub mask_ratio: Option<String>,
     pub simulation: Option<SimSpec>,
 }
@@ -140,11 +141,12 @@ pub struct Rendered {
 /// Computes a figure from its spec (theory and simulation), without writing anything.
 /// `base` resolves relative file paths in the spec.
 pub fn build(spec: &FigureSpec, name: &str, base: &Path, quiet: bool) -> Result<Rendered> {
-    // the kinds that read a grid of masking ratios (optimal-mask-ratio searches p itself)
-    let reads_p = matches!(spec.kind, Kind::LossVsMaskRatio | Kind::DetectionVsMaskRatio);
+    // the kinds that read masking ratios: a grid (loss-vs-mask-ratio, detection-vs-mask-ratio)
+    // or one value (the errors kinds); optimal-mask-ratio searches p itself
+    let reads_p = matches!(spec.kind, Kind::LossVsMaskRatio | Kind::DetectionVsMaskRatio | Kind::ErrorsVsAlpha | Kind::ErrorsVsLambda);
     if spec.mask_ratio.is_some() && !reads_p {
         return Err(Error::input(format!(
-            "{name}: 'mask_ratio' is read by the kinds loss-vs-mask-ratio and detection-vs-mask-ratio only, not by this kind"
+            "{name}: 'mask_ratio' is read by the kinds errors-vs-alpha, errors-vs-lambda, loss-vs-mask-ratio and detection-vs-mask-ratio only, not by this kind"
         )));
     }
     let mut model = spec.model.clone();
@@ -197,21 +199,22 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
     let lambdas = parse_grid("lambda", spec.need(&spec.lambda, "lambda", name)?)?;
     let sim = sim_of(spec, name)?;
     let sim_alphas = parse_grid("simulation.points", &sim.points)?;
-    let mut theory = Table::new(&["lambda", "alpha", "train_error", "gen_error", "bayes_error"]);
+    let p = mask_ratio_of(spec, name)?;
+    let mut theory = Table::new(&["lambda", "alpha", "mask_ratio", "train_error", "gen_error", "bayes_error"]);
     for &l in &lambdas {
         let pts: Vec<(f64, f64)> = alphas.iter().map(|&a| (a, l)).collect();
-        for e in errors_sweep(&pop, &pts)? {
-            theory.push(vec![l, e.alpha, e.train_error, e.gen_error, e.bayes_error]);
+        for e in errors_sweep_masked(&pop, &pts, p)? {
+            theory.push(vec![l, e.alpha, p, e.train_error, e.gen_error, e.bayes_error]);
         }
     }
     let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * sim_alphas.len(), quiet);
     let cfg = SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed };
-    let mut simt = Table::new(&["lambda", "alpha", "d", "train_error", "train_se", "gen_error", "gen_se"]);
+    let mut simt = Table::new(&["lambda", "alpha", "mask_ratio", "d", "train_error", "train_se", "gen_error", "gen_se"]);
     let mut d_used = sim.d;
     for &a in &sim_alphas {
-        for r in simulate_errors(&pop, a, &lambdas, cfg, &progress)? {
+        for r in simulate_errors_masked(&pop, a, &lambdas, p, cfg, &progress)? {
             d_used = r.d;
-            simt.push(vec![r.lambda, a, r.d as f64, r.train_error.mean, r.train_error.se, r.gen_error.mean, r.gen_error.se]);
+            simt.push(vec![r.lambda, a, p, r.d as f64, r.train_error.mean, r.train_error.se, r.gen_error.mean, r.gen_error.se]);
         }
     }
     let bayes = pop.bayes_error();
@@ -221,7 +224,8 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
         for (i, &l) in lambdas.iter().enumerate() {
             let rows: Vec<&Vec<f64>> = theory.rows.iter().filter(|r| r[0] == l).collect();
             let k = theory.col(key);
-            series.push(line(Some(format!("theory λ = {l}")), i, rows.iter().map(|r| r[1]).collect(), rows.iter().map(|r| r[k]).collect()));
+            let lam = if p == 0.0 { "λ" } else { "λ0" };
+            series.push(line(Some(format!("theory {lam} = {l}")), i, rows.iter().map(|r| r[1]).collect(), rows.iter().map(|r| r[k]).collect()));
             let srows: Vec<&Vec<f64>> = simt.rows.iter().filter(|r| r[0] == l).collect();
             let (k, ks) = (simt.col(key), simt.col(se));
             series.push(Series {
@@ -234,7 +238,7 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
             });
         }
         if with_bayes {
-            series.push(Series { label: Some(format!("Bayes limit {bayes:.3}")), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] });
+            series.push(bayes_line(bayes, p));
         }
         Panel {
             title: title.into(),
@@ -247,19 +251,37 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
             ..Default::default()
         }
     };
-    let title = spec.title.clone().unwrap_or_else(|| format!("SSR errors, {}", pop.label));
+    // A_p has no training error of eq. (7): with masking the figure is the test loss (15) alone
+    let (title, panels, width) = if p == 0.0 {
+        let title = spec.title.clone().unwrap_or_else(|| format!("SSR errors, {}", pop.label));
+        let panels = vec![
+            panel("gen_error", "gen_se", "E_gen", "generalization error", true),
+            panel("train_error", "train_se", "E_train", "training error", false),
+        ];
+        (title, panels, 1400)
+    } else {
+        let title = spec.title.clone().unwrap_or_else(|| format!("Masked prediction, masking ratio p = {p}: test loss, {}", pop.label));
+        (title, vec![panel("gen_error", "gen_se", "test loss L_p", "test loss per masked coordinate (15)", true)], 1000)
+    };
     Ok(Rendered {
-        figure: Figure {
-            title,
-            panels: vec![
-                panel("gen_error", "gen_se", "E_gen", "generalization error", true),
-                panel("train_error", "train_se", "E_train", "training error", false),
-            ],
-            width: 1400,
-            height: 600,
-        },
+        figure: Figure { title, panels, width, height: 600 },
         tables: vec![("theory".into(), theory), ("simulation".into(), simt)],
     })
+}
+
+/// The spec's masking ratio for the errors kinds: one value in [0, 1), 0 (one-at-a-time SSR) when absent.
+fn mask_ratio_of(spec: &FigureSpec, name: &str) -> Result<f64> {
+    match &spec.mask_ratio {
+        None => Ok(0.0),
+        Some(_) => one_of(&spec.mask_ratio, "mask_ratio", name),
+    }
+}
+
+/// The Bayes error of predicting a coordinate from all the others: the floor of E_gen, and with
+/// masking (p > 0, fewer coordinates seen) a lower bound of the test loss.
+fn bayes_line(bayes: f64, p: f64) -> Series {
+    let label = if p == 0.0 { format!("Bayes limit {bayes:.3}") } else { format!("Bayes limit of p → 0: {bayes:.3} (a lower bound)") };
+    Series { label: Some(label), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] }
 }
 
 /// A solid theory line.
@@ -279,25 +301,26 @@ fn errors_vs_lambda(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: boo
     let sim = sim_of(spec, name)?;
     let sim_lambdas = parse_grid("simulation.points", &sim.points)?;
     let (lo, hi) = (lambdas[0], *lambdas.last().expect("non-empty"));
-    let mut theory = Table::new(&["alpha", "lambda", "gen_error", "train_error"]);
-    let mut optimum = Table::new(&["alpha", "lambda_opt", "gen_error_opt"]);
-    let mut simt = Table::new(&["alpha", "lambda", "d", "gen_error", "gen_se"]);
+    let p = mask_ratio_of(spec, name)?;
+    let mut theory = Table::new(&["alpha", "lambda", "mask_ratio", "gen_error", "train_error"]);
+    let mut optimum = Table::new(&["alpha", "mask_ratio", "lambda_opt", "gen_error_opt"]);
+    let mut simt = Table::new(&["alpha", "lambda", "mask_ratio", "d", "gen_error", "gen_se"]);
     let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * alphas.len(), quiet);
     let cfg = SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed };
     let mut series = Vec::new();
     let mut d_used = sim.d;
     for (i, &a) in alphas.iter().enumerate() {
         let pts: Vec<(f64, f64)> = lambdas.iter().map(|&l| (a, l)).collect();
-        let rows = errors_sweep(&pop, &pts)?;
+        let rows = errors_sweep_masked(&pop, &pts, p)?;
         for e in &rows {
-            theory.push(vec![a, e.lambda, e.gen_error, e.train_error]);
+            theory.push(vec![a, e.lambda, p, e.gen_error, e.train_error]);
         }
-        let (lopt, gopt) = optimal_lambda(&pop, a, lo, hi)?;
-        optimum.push(vec![a, lopt, gopt]);
-        let sims = simulate_errors(&pop, a, &sim_lambdas, cfg, &progress)?;
+        let (lopt, gopt) = optimal_lambda_masked(&pop, a, p, lo, hi)?;
+        optimum.push(vec![a, p, lopt, gopt]);
+        let sims = simulate_errors_masked(&pop, a, &sim_lambdas, p, cfg, &progress)?;
         for r in &sims {
             d_used = r.d;
-            simt.push(vec![a, r.lambda, r.d as f64, r.gen_error.mean, r.gen_error.se]);
+            simt.push(vec![a, r.lambda, p, r.d as f64, r.gen_error.mean, r.gen_error.se]);
         }
         series.push(line(Some(format!("theory α = {a}")), i, lambdas.clone(), rows.iter().map(|e| e.gen_error).collect()));
         series.push(Series {
@@ -308,18 +331,28 @@ fn errors_vs_lambda(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: boo
             y: sims.iter().map(|r| r.gen_error.mean).collect(),
             y2: sims.iter().map(|r| r.gen_error.se).collect(),
         });
-        series.push(Series { label: Some(format!("optimal λ* = {lopt:.3}")), color: i, style: Style::VLines, x: vec![lopt], y: vec![], y2: vec![] });
+        let star = if p == 0.0 { "λ*" } else { "λ0*" };
+        series.push(Series { label: Some(format!("optimal {star} = {lopt:.3}")), color: i, style: Style::VLines, x: vec![lopt], y: vec![], y2: vec![] });
     }
     let bayes = pop.bayes_error();
-    series.push(Series { label: Some(format!("Bayes limit {bayes:.3}")), color: 7, style: Style::HLine, x: vec![], y: vec![bayes], y2: vec![] });
-    let title = spec.title.clone().unwrap_or_else(|| format!("SSR generalization error against λ, {}", pop.label));
+    series.push(bayes_line(bayes, p));
+    let (title, panel_title, x_label, y_label) = if p == 0.0 {
+        (format!("SSR generalization error against λ, {}", pop.label), "E_gen(λ); dashed: optimal λ (argmin, Brent)", "ridge penalty λ", "E_gen")
+    } else {
+        (
+            format!("Masked prediction, masking ratio p = {p}: test loss against λ0, {}", pop.label),
+            "test loss (15); dashed: optimal λ0 (argmin, Brent)",
+            "ridge penalty λ0",
+            "test loss L_p",
+        )
+    };
     Ok(Rendered {
         figure: Figure {
-            title,
+            title: spec.title.clone().unwrap_or(title),
             panels: vec![Panel {
-                title: "E_gen(λ); dashed: optimal λ (argmin, Brent)".into(),
-                x_label: "ridge penalty λ".into(),
-                y_label: "E_gen".into(),
+                title: panel_title.into(),
+                x_label: x_label.into(),
+                y_label: y_label.into(),
                 x_log: true,
                 y_log: spec.y_log,
                 y_range: spec.y_max.map(|m| (0.0, m)),
@@ -459,16 +492,6 @@ pub struct LearningCurveArgs {
     json: bool,
     #[arg(long, short)]
     quiet: bool,
-}
-
-fn check_out_dir(out: &Path) -> Result<()> {
-    if !out.is_dir() {
-        return Err(Error::Io {
-            path: out.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "output directory does not exist"),
-        });
-    }
-    Ok(())
 }
 
 /// Runs `mssr learning-curve`.

@@ -2,7 +2,7 @@
 //! loss (eqs. (6), (15)) with argmin's Brent method, in 1-D and (profiled) 2-D.
 use crate::error::{Error, Result};
 use crate::model::Population;
-use crate::solver::{errors, errors_masked};
+use crate::solver::errors_masked;
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::brent::BrentOpt;
 
@@ -56,11 +56,17 @@ pub fn at_range_end(x: f64, lo: f64, hi: f64) -> bool {
 /// The optimum of E_gen over lambda in [lo, hi] at fixed alpha: (lambda*, E_gen(lambda*)),
 /// searched in log lambda.
 pub fn optimal_lambda(pop: &Population, alpha: f64, lo: f64, hi: f64) -> Result<(f64, f64)> {
+    optimal_lambda_masked(pop, alpha, 0.0, lo, hi)
+}
+
+/// The optimum of the test loss (15) over lambda0 in [lo, hi] at fixed (alpha, p):
+/// (lambda0*, L_p(lambda0*)), searched in log lambda0; p = 0 is `optimal_lambda`.
+pub fn optimal_lambda_masked(pop: &Population, alpha: f64, p: f64, lo: f64, hi: f64) -> Result<(f64, f64)> {
     if !(lo > 0.0 && hi > lo) {
         return Err(Error::input(format!("optimal lambda: need 0 < lo < hi, got [{lo}, {hi}]")));
     }
-    let what = format!("optimal lambda at alpha = {alpha}");
-    let (x, g) = minimize_1d(&what, |l| errors(pop, alpha, l.exp(), None).map(|e| e.gen_error), lo.ln(), hi.ln())?;
+    let what = format!("optimal lambda at alpha = {alpha}, p = {p}");
+    let (x, g) = minimize_1d(&what, |l| errors_masked(pop, alpha, l.exp(), p, None).map(|e| e.gen_error), lo.ln(), hi.ln())?;
     Ok((x.exp(), g))
 }
 
@@ -96,6 +102,7 @@ pub fn optimal_mask_and_ridge(pop: &Population, alpha: f64, lo: f64, hi: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solver::errors;
 
     #[test]
     fn ar1_optimum_is_a_strict_interior_minimum() {

@@ -592,7 +592,12 @@ pub fn trial_rng(seed: u64, t: u64) -> ChaCha8Rng {
 
 /// Runs `trials` independent SSR experiments at (alpha, lambda) in parallel (eqs. (1)-(3)).
 pub fn simulate_errors(pop: &Population, alpha: f64, lambdas: &[f64], cfg: SimConfig, progress: &Progress) -> Result<Vec<SimErrors>> {
-    simulate(pop, &[], false, alpha, lambdas, cfg, progress)
+    simulate_errors_masked(pop, alpha, lambdas, 0.0, cfg, progress)
+}
+
+/// `simulate_errors` for masking ratio p: the test loss (15) of the fitted A_p (eq. (14)) per lambda0.
+pub fn simulate_errors_masked(pop: &Population, alpha: f64, lambdas: &[f64], p: f64, cfg: SimConfig, progress: &Progress) -> Result<Vec<SimErrors>> {
+    summarize_run(&run_trials_masked(pop, &[], false, alpha, lambdas, p, cfg, Shard::ALL, progress)?)
 }
 
 /// What one trial contributes: the errors and, with the spectral side, its scalars.

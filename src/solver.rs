@@ -274,10 +274,15 @@ fn errors_masked_dense(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Re
 
 /// Errors along a sweep of (alpha, lambda) points, warm-starting each solve from the last.
 pub fn errors_sweep(pop: &Population, points: &[(f64, f64)]) -> Result<Vec<Errors>> {
+    errors_sweep_masked(pop, points, 0.0)
+}
+
+/// `errors_masked` along a sweep of (alpha, lambda0) points at one masking ratio p, warm-started.
+pub fn errors_sweep_masked(pop: &Population, points: &[(f64, f64)], p: f64) -> Result<Vec<Errors>> {
     let mut out = Vec::with_capacity(points.len());
     let mut warm = None;
     for &(alpha, lambda) in points {
-        let e = errors(pop, alpha, lambda, warm)?;
+        let e = errors_masked(pop, alpha, lambda, p, warm)?;
         warm = Some(e.delta);
         out.push(e);
     }

@@ -193,3 +193,47 @@ points = "0.5"
     // 0.03: the O(1/d) finite-size bias at d = 300 (validate extrapolates it away, at p = 0.5 and 0.75)
     assert!(se > 0.0 && (m - th).abs() < 4.0 * se + 0.03, "simulated {m} ± {se} vs theory {th}");
 }
+
+#[test]
+fn errors_figures_with_a_masking_ratio_plot_the_test_loss_of_a_p() {
+    // errors-vs-alpha and errors-vs-lambda with mask_ratio = p: the theory table is (15) at p,
+    // the simulation table is A_p's simulated loss (same seed as a direct run), and the optimum
+    // over lambda0 is a minimum of (15)
+    use masked_ssr::figures::{build, FigureSpec};
+    let base = std::path::Path::new(".");
+    let pop = Population::ar1(0.8).unwrap();
+    let spec = FigureSpec::parse(
+        "kind = \"errors-vs-alpha\"\nalpha = \"0.5,2\"\nlambda = \"0.1\"\nmask_ratio = \"0.5\"\n[model]\nar1 = 0.8\n[simulation]\nd = 120\ntrials = 3\nseed = 4\npoints = \"2\"\n",
+        "t",
+    )
+    .unwrap();
+    let r = build(&spec, "t", base, true).unwrap();
+    assert_eq!(r.figure.panels.len(), 1, "A_p has no training error: one panel");
+    let theory = &r.tables[0].1;
+    for (i, a) in theory.column("alpha").into_iter().enumerate() {
+        let want = errors_masked(&pop, a, 0.1, 0.5, None).unwrap().gen_error;
+        assert!((theory.column("gen_error")[i] - want).abs() < 1e-10, "alpha = {a}");
+        assert!((want - errors(&pop, a, 0.1, None).unwrap().gen_error).abs() > 1e-3, "p = 0.5 must differ from SSR");
+    }
+    let direct = run_trials_masked(&pop, &[], false, 2.0, &[0.1], 0.5, SimConfig { d: 120, trials: 3, seed: 4 }, Shard::ALL, &Progress::silent()).unwrap();
+    let direct = summarize_run(&direct).unwrap().remove(0).gen_error;
+    let sim = &r.tables[1].1;
+    assert_eq!((sim.column("gen_error")[0], sim.column("gen_se")[0]), (direct.mean, direct.se));
+
+    let spec = FigureSpec::parse(
+        "kind = \"errors-vs-lambda\"\nalpha = \"1.5\"\nlambda = \"1e-3:100:30:log\"\nmask_ratio = \"0.15\"\n[model]\nar1 = 0.8\n[simulation]\nd = 120\ntrials = 2\nseed = 4\npoints = \"0.1\"\n",
+        "t",
+    )
+    .unwrap();
+    let r = build(&spec, "t", base, true).unwrap();
+    let opt = &r.tables[1].1;
+    let (l, loss) = (opt.column("lambda_opt")[0], opt.column("gen_error_opt")[0]);
+    assert!((errors_masked(&pop, 1.5, l, 0.15, None).unwrap().gen_error - loss).abs() < 1e-12);
+    for f in [0.9, 1.1] {
+        assert!(errors_masked(&pop, 1.5, l * f, 0.15, None).unwrap().gen_error > loss, "lambda0* = {l} is not a minimum");
+    }
+    // one value only: a grid of p belongs to loss-vs-mask-ratio
+    let spec = FigureSpec::parse("kind = \"errors-vs-alpha\"\nalpha = \"2\"\nlambda = \"0.1\"\nmask_ratio = \"0.1,0.5\"\n[simulation]\npoints = \"2\"\n", "t").unwrap();
+    let e = build(&spec, "t", base, true).err().expect("a grid of p is refused").to_string();
+    assert!(e.contains("'mask_ratio' takes one value"), "{e}");
+}
