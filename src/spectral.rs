@@ -101,8 +101,42 @@ impl Problem {
         (delta - self.gamma * s, C::new(1.0, 0.0) - self.gamma * ds)
     }
 
-    /// Newton on (9) at complex z from `start`; None if it does not converge.
+    /// Newton on (9) at complex z from `start`; None if it does not converge. Where delta is
+    /// large (z next to a point mass b_j lam_j, where delta has a pole) the solve is redone in
+    /// u = 1/(1+delta), in which (9) stays well conditioned.
     fn newton_complex(&self, z: C, start: C) -> Option<(C, f64, usize)> {
+        self.newton_delta(z, start).or_else(|| if start.norm() > 10.0 { self.newton_u(z, start) } else { None })
+    }
+
+    /// Newton on (9) in u = 1/(1+delta): H(u) = 1 - u - gamma u sum_j w_j e_j / (e_j u + lam_j - z/b_j)
+    /// = u F, whose nonzero roots are those of (9). Returns delta.
+    fn newton_u(&self, z: C, start: C) -> Option<(C, f64, usize)> {
+        let one = C::new(1.0, 0.0);
+        let mut u = one / (one + start);
+        for it in 1..=100 {
+            let (mut s, mut ds) = (C::new(0.0, 0.0), C::new(0.0, 0.0));
+            for c in &self.comps {
+                let cj = c.lam - z / c.b;
+                let m = c.e * u + cj;
+                s += c.w * c.e / m;
+                ds += c.w * c.e * cj / (m * m);
+            }
+            let h = one - u - self.gamma * u * s;
+            if h.norm() < TOL && u.norm() > 0.0 {
+                let d = one / u - one;
+                return Some((d, h.norm(), it));
+            }
+            let dh = -one - self.gamma * ds;
+            if !(dh.norm() > 0.0) || !h.is_finite() {
+                return None;
+            }
+            u -= h / dh;
+        }
+        None
+    }
+
+    /// Newton on (9) in delta.
+    fn newton_delta(&self, z: C, start: C) -> Option<(C, f64, usize)> {
         let mut d = start;
         for it in 1..=100 {
             let (f, df) = self.f_complex(d, z);
@@ -128,14 +162,19 @@ impl Problem {
     /// Im z from a large value down to 0. Returns (delta, residual, iterations).
     pub fn delta_at(&self, t: f64) -> Result<(C, f64, usize)> {
         let scale = 1.0 + t.abs();
-        let mut eta = scale;
+        // start far above the whole spectrum, where delta is small and Newton from 0 finds the
+        // Stieltjes branch
+        let mut eta = 10.0 * scale.max(self.t_range().1);
         let mut d = C::new(0.0, 0.0);
         let mut iters = 0;
         let mut ratio: f64 = 0.1;
         while eta > 1e-14 * scale {
-            match self.newton_complex(C::new(t, eta), d) {
+            // at Im z > 0 the Stieltjes branch has Im delta > 0: a root below the axis is another
+            // branch that Newton jumped to (seen where |delta| is large), so the step is retried shorter
+            let on_branch = |nd: &C| nd.im >= -1e-12 * (1.0 + nd.norm());
+            match self.newton_complex(C::new(t, eta), d).filter(|(nd, _, _)| on_branch(nd)) {
                 Some((nd, _, it)) => {
-                    d = if nd.im < 0.0 { nd.conj() } else { nd };
+                    d = C::new(nd.re, nd.im.max(0.0));
                     iters += it;
                     eta *= ratio;
                 }

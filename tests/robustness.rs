@@ -166,9 +166,10 @@ fn random_parameter_sweep() {
         }
     }
     eprintln!("errors: {err_t:?}\nspikes: {spike_t:?}\nedges: {edge_t:?}\neigenvector overlaps checked at {hf_checked} points");
-    // measured on the default 10000-point sweep: 13 of 1000 multi-interval edge solves return a
-    // typed NoConvergence, all at alpha < 1 near the point masses b_j lambda of the null space of S
-    assert!(edge_t.no_convergence + edge_t.numerical <= edge_t.ok / 40 + 1, "edges: {edge_t:?}");
+    // measured on the default 10000-point sweep: 4 of 1000 multi-interval edge solves return a
+    // typed NoConvergence (13 before delta(z) solved near point masses in u = 1/(1+delta)), all
+    // at alpha < 0.4, the 2x2 edge Newton in delta next to a point mass b_j lambda_j
+    assert!(edge_t.no_convergence + edge_t.numerical <= edge_t.ok / 100 + 1, "edges: {edge_t:?}");
     // typed errors are allowed but must stay rare: every one names where it failed
     assert!(err_t.no_convergence + err_t.numerical <= n / 1000, "errors: {err_t:?}");
     assert!(spike_t.no_convergence + spike_t.numerical <= n / 100, "spikes: {spike_t:?}");

@@ -51,3 +51,28 @@ fn heteroscedastic_atoms_match_simulation() {
     let pop = Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap();
     check(&pop, 1.5, 0.05, 200, 800, 16);
 }
+
+#[test]
+fn density_matches_simulation_where_delta_is_large() {
+    // Regression: the continuation in Im z started at Im z = 1 + |t|, below this spectrum's scale;
+    // Newton jumped to a root with Im delta < 0, which was conjugated into a real delta, and the
+    // density dropped from about 6 to 0 at t = 0.8105 instead of at the gap's true edge 0.8131:
+    // 0.054 of the mass in [0.80, 0.83] instead of the simulated 0.067. The simulated eigenvalues
+    // of T in that window must match the integral of the density.
+    use masked_ssr::simulation::simulate;
+    use masked_ssr::spectral::Problem;
+    let pop = Population::atoms(&[0.3541217427820156, 0.15195057185419425, 0.7051165053722999], &[0.4232622408131556, 0.47430117591360427, 0.10243658327324012]).unwrap();
+    let (alpha, lambda) = (0.5607609294416128, 0.323695092116378);
+    let pr = Problem::ssr(&pop, alpha, lambda).unwrap();
+    let (t0, t1, m) = (0.80, 0.83, 600);
+    let h = (t1 - t0) / m as f64;
+    let dens: Vec<f64> = (0..=m).map(|i| pr.density(t0 + h * i as f64).unwrap()).collect();
+    let mass = h * (dens.iter().sum::<f64>() - 0.5 * (dens[0] + dens[m]));
+    // T's eigenvalues t = 1 / (1 - a) from A-hat's eigenvalues a, one trial at d = 1500
+    let r = simulate(&pop, &[], true, alpha, &[lambda], SimConfig { d: 1500, trials: 1, seed: 7 }, &Progress::silent()).unwrap().remove(0);
+    let ts: Vec<f64> = r.ssr_eigenvalues.iter().map(|&a| 1.0 / (1.0 - a)).collect();
+    let frac = ts.iter().filter(|&&t| t >= t0 && t < t1).count() as f64 / ts.len() as f64;
+    eprintln!("mass of [{t0}, {t1}]: theory {mass:.5}, simulation {frac:.5} (d = {})", ts.len());
+    // eigenvalue counts in a window fluctuate by O(log d) eigenvalues, far below 0.01 of d = 1500
+    assert!((frac - mass).abs() < 0.01, "theory {mass} vs simulation {frac}");
+}
