@@ -28,8 +28,9 @@ pub fn histogram(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) 
     let eig = &r.ssr_eigenvalues;
     let bins = spec.bins.unwrap_or(60);
     let (lo, hi) = (th.table.column("a")[0], *th.table.column("a").last().expect("grid"));
-    let top = eig.iter().cloned().fold(f64::NEG_INFINITY, f64::max).max(rep.ssr_outlier.unwrap_or(hi));
-    let hi = hi.max(top + 0.02 * (hi - lo));
+    let top = eig.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    // the axis holds the simulated top eigenvalue and the theory outlier
+    let hi = hi.max(top.max(rep.ssr_outlier.unwrap_or(top)) + 0.02 * (hi - lo));
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0.0; bins];
     for &a in eig {
@@ -49,6 +50,12 @@ pub fn histogram(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) 
         line(Some("theory density (10)".into()), 1, th.table.column("a"), th.table.column("ssr_density")),
         Series { label: Some("bulk edges (exact)".into()), color: 7, style: Style::VLines, x: a_edges, y: vec![], y2: vec![] },
     ];
+    // alpha < 1: a noise atom of weight w > alpha leaves a point mass w - alpha (eigenvalues b lam)
+    if !th.ssr_point_masses.is_empty() {
+        let masses: Vec<String> = th.ssr_point_masses.iter().map(|&(t, w)| format!("{w:.3} at a = {:.3}", a_of_t(t))).collect();
+        let xs = th.ssr_point_masses.iter().map(|&(t, _)| a_of_t(t)).collect();
+        series.push(Series { label: Some(format!("point mass {} (theory)", masses.join(", "))), color: 4, style: Style::VLines, x: xs, y: vec![], y2: vec![] });
+    }
     if let Some(a) = rep.ssr_outlier {
         series.push(Series { label: Some(format!("outlier a* = {a:.4} (theory)")), color: 3, style: Style::VLines, x: vec![a], y: vec![], y2: vec![] });
     }

@@ -861,7 +861,11 @@ fn draw_figure(fig: &Figure, frames: &[Frame], root: &Area) -> DrawResult {
     let body = if fig.title.trim().is_empty() {
         root.clone()
     } else {
-        let style = text_style(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
+        // a title wider than the figure (a long model label) is set smaller, never clipped
+        let room = root.dim_in_pixel().0 as f64 - 2.0 * px(10) as f64;
+        let wide = root.estimate_text_size(&fig.title, &text_style(TITLE_SIZE)).map_err(msg)?.0 as f64;
+        let size = if wide > room { TITLE_SIZE * room / wide } else { TITLE_SIZE };
+        let style = text_style(size).pos(Pos::new(HPos::Center, VPos::Top));
         let top = px(10) + (TITLE_SIZE * GLYPH_RAISE) as i32;
         let centre = root.dim_in_pixel().0 as i32 / 2;
         root.draw_text(&fig.title, &style, (centre, top)).map_err(msg)?;
