@@ -102,7 +102,7 @@ enum Command {
         /// Dimension d (dense models use their own)
         #[arg(long, default_value_t = 500)]
         d: usize,
-        /// Sample ratio n/d: a value or list
+        /// Sample ratio n/d: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
         alpha: String,
         /// Ridge penalty: a value, list or range (all on the same samples)
@@ -173,9 +173,11 @@ enum Command {
     Figure(crate::figures::FigureArgs),
     /// Theory against simulation for errors, edges, outliers, thresholds and overlaps
     Validate(crate::validate::ValidateArgs),
-    /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR.
-    /// p is searched in [0, 0.95] (the loss blows up as p -> 1), lambda0 in --lambda-range; an optimum at an
-    /// end of a range is reported on stderr. Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0);
+    /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR
+    ///
+    /// p is searched in [0, 0.95] (the loss blows up as p -> 1), lambda0 in --lambda-range; an optimum at
+    /// p = 0.95 or at an end of --lambda-range is reported on stderr (p = 0 is a result, not a range artifact:
+    /// masking one coordinate at a time is best there). Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0);
     /// ssr_loss at --lambda with p = 0; ssr_lambda_opt and ssr_loss_opt for p = 0 with the best ridge
     Optimal {
         /// Sample ratio n/d: a value, list or range
@@ -192,15 +194,15 @@ enum Command {
         #[command(flatten)]
         out: OutArgs,
     },
-    /// Combine the JSON of `simulate --shard I/N` runs into what a single run prints
+    /// Combine the JSON of `simulate --shard I/N` or `validate --shard I/N` runs into what a single run prints
     Merge {
-        /// Shard files written by `mssr simulate --shard I/N ... > FILE`
+        /// Shard files written by `mssr simulate --shard I/N ... > FILE` or `mssr validate --shard I/N ... > FILE`
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
         out: OutArgs,
     },
-    /// Benchmarks: theory and simulation timings (median, min, repetitions) against the targets of issue #4
+    /// Benchmarks: theory and simulation timings (median, min, repetitions) against the README's performance targets
     Bench(crate::bench::BenchArgs),
 }
 
@@ -213,10 +215,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             if code == 2 {
-                // one line: clap's first line holds the problem
+                // one line: clap's message up to its usage block (a missing argument is named
+                // on the lines after the first), joined
                 let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or("invalid arguments");
-                eprintln!("{first} (see mssr --help)");
+                let problem: Vec<&str> = msg.lines().take_while(|l| !l.starts_with("Usage:")).map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("tip:")).collect();
+                let problem = if problem.is_empty() { "invalid arguments".to_string() } else { problem.join(" ") };
+                eprintln!("{problem} (see mssr --help)");
             } else {
                 let _ = e.print();
             }

@@ -12,7 +12,7 @@ use crate::realdata::{digits, learning_curve};
 use crate::simulation::{simulate_errors_masked, SimConfig};
 use crate::solver::{errors_sweep, errors_sweep_masked};
 use crate::spec::{parse_grid, ModelSpec};
-use crate::table::{check_out_dir, write_text, Table};
+use crate::table::{make_out_dir, write_text, Table};
 use clap::Args;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -439,7 +439,7 @@ pub fn write(r: &Rendered, out: &Path, name: &str) -> Result<Vec<PathBuf>> {
 /// `mssr figures`
 #[derive(Args, Debug, Clone)]
 pub struct FiguresArgs {
-    /// Output directory
+    /// Output directory (created if missing)
     #[arg(long, default_value = "plots")]
     out: PathBuf,
     /// Render the specs in this directory (*.toml) instead of the built-in gallery
@@ -459,7 +459,7 @@ pub struct FiguresArgs {
 pub struct FigureArgs {
     /// Figure spec (TOML)
     spec: PathBuf,
-    /// Output directory
+    /// Output directory (created if missing)
     #[arg(long, default_value = "plots")]
     out: PathBuf,
     #[arg(long, short)]
@@ -484,7 +484,7 @@ pub struct LearningCurveArgs {
     trials: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output directory for learning_curve.csv and learning_curve.png
+    /// Output directory (created if missing) for learning_curve.png, learning_curve_theory.csv and learning_curve_experiment.csv
     #[arg(long, default_value = "plots")]
     out: PathBuf,
     /// Print the table as JSON
@@ -496,7 +496,7 @@ pub struct LearningCurveArgs {
 
 /// Runs `mssr learning-curve`.
 pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
-    check_out_dir(&a.out)?;
+    make_out_dir(&a.out)?;
     crate::error::finite("lambda", a.lambda)?;
     if a.lambda < 0.0 {
         return Err(Error::input(format!("lambda must be non-negative, got {}", a.lambda)));
@@ -535,7 +535,7 @@ pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
 
 /// Renders one spec file into `out`.
 pub fn figure_cmd(a: &FigureArgs) -> Result<()> {
-    check_out_dir(&a.out)?;
+    make_out_dir(&a.out)?;
     let text = std::fs::read_to_string(&a.spec).map_err(|e| Error::Io { path: a.spec.display().to_string(), source: e })?;
     let name = a.spec.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "figure".into());
     let spec = FigureSpec::parse(&text, &a.spec.display().to_string())?;
@@ -551,7 +551,7 @@ pub fn figure_cmd(a: &FigureArgs) -> Result<()> {
 
 /// Renders the whole gallery (built-in specs, or the *.toml of `--specs`).
 pub fn figures_cmd(a: &FiguresArgs) -> Result<()> {
-    check_out_dir(&a.out)?;
+    make_out_dir(&a.out)?;
     let specs: Vec<(String, String, PathBuf)> = match &a.specs {
         None => BUILTIN_SPECS.iter().map(|(n, t)| (n.to_string(), t.to_string(), PathBuf::from("plots"))).collect(),
         Some(dir) => {

@@ -38,7 +38,8 @@ pub enum Base {
     /// Toeplitz rho^|i-j| of size d, with its O(d) AR(1) recursion as square root.
     Ar1 { rho: f64, d: usize },
     /// Dense covariance and a square root L (Σ = L L^T).
-    Dense { cov: Mat<f64>, root: Mat<f64> },
+    /// The population's own matrix, its square root, and its Bayes error (singular Σ included).
+    Dense { cov: Mat<f64>, root: Mat<f64>, bayes: f64 },
 }
 
 /// Number of coordinates per atom at dimension d (largest-remainder rounding, sums to d).
@@ -188,7 +189,7 @@ impl Base {
                     .map_err(|e| Error::Numerical(format!("eigendecomposition: {e:?}")))?;
                 let (u, s) = (evd.U(), evd.S().column_vector());
                 let root = Mat::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
-                Ok(Base::Dense { cov: cov.clone(), root })
+                Ok(Base::Dense { cov: cov.clone(), root, bayes: pop.bayes_error() })
             }
         }
     }
@@ -278,7 +279,7 @@ impl Base {
                 }
                 (out, tr)
             }
-            Base::Dense { cov, root } => {
+            Base::Dense { cov, root, .. } => {
                 let mut g = Mat::<f64>::zeros(d, d);
                 matmul(&mut g, Accum::Replace, r, root, 1.0, Par::Seq);
                 let mut out = vec![0.0; d];
@@ -312,16 +313,9 @@ impl Base {
                 }
                 (2.0 * (1.0 - r2) + (d - 2.0) * (1.0 - r2) / (1.0 + r2)) / d
             }
-            Base::Dense { cov, .. } => {
-                let d = cov.nrows();
-                match cov.llt(Side::Lower) {
-                    Ok(llt) => {
-                        let inv = faer::linalg::solvers::DenseSolveCore::inverse(&llt);
-                        (0..d).map(|k| 1.0 / inv[(k, k)]).sum::<f64>() / d as f64
-                    }
-                    Err(_) => 0.0,
-                }
-            }
+            // the model is this very matrix: its Bayes error is the population's (a coordinate in
+            // the null space has error 0, the others their conditional variance)
+            Base::Dense { bayes, .. } => *bayes,
         }
     }
 }
@@ -538,11 +532,12 @@ pub struct Stat {
 }
 
 impl Stat {
-    /// Mean and standard error (sample standard deviation / sqrt(count)); se = 0 for one value.
+    /// Mean and standard error (sample standard deviation / sqrt(count)); one value has no
+    /// standard error: NaN (null in JSON, blank in CSV, "-" in text).
     pub fn of(xs: &[f64]) -> Stat {
         let m = xs.len() as f64;
         let mean = xs.iter().sum::<f64>() / m;
-        let var = if xs.len() > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0) } else { 0.0 };
+        let var = if xs.len() > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0) } else { f64::NAN };
         Stat { mean, se: (var / m).sqrt() }
     }
 }
@@ -800,6 +795,18 @@ pub fn summarize_run(run: &TrialRun) -> Result<Vec<SimErrors>> {
 pub fn merge_runs(shards: Vec<TrialRun>) -> Result<Vec<TrialRun>> {
     let mut out: Vec<TrialRun> = Vec::new();
     for run in shards {
+        // one command makes one run per alpha: the same alpha with another config is another command
+        if let Some(other) = out.iter().find(|r| r.config.alpha == run.config.alpha && r.config != run.config) {
+            let (a, b) = (serde_json::to_value(&other.config).expect("serializable"), serde_json::to_value(&run.config).expect("serializable"));
+            let diff: Vec<String> = a
+                .as_object()
+                .expect("a struct")
+                .iter()
+                .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+                .map(|(k, v)| format!("{k} {v} vs {}", b.get(k.as_str()).unwrap_or(&serde_json::Value::Null)))
+                .collect();
+            return Err(Error::input(format!("shards come from different runs ({})", diff.join(", "))));
+        }
         match out.iter_mut().find(|r| r.config == run.config) {
             Some(r) => r.trials.extend(run.trials),
             None => out.push(run),

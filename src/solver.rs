@@ -29,8 +29,20 @@ pub fn check_params(pop: &Population, alpha: f64, lambda: f64) -> Result<()> {
     if lambda == 0.0 && pop.min_eig() <= 0.0 {
         return Err(Error::input("lambda = 0 needs a non-singular covariance"));
     }
+    // the training error (7) is R_kk - lambda (R^2)_kk over R_kk^2, a difference of two terms of
+    // order 1/lambda: its relative rounding error grows like lambda eps (2e-8 at 1e8, 5e-5 at 1e12)
+    let scale = pop.mean_of(&pop.eig);
+    if lambda > LAMBDA_MAX * scale {
+        return Err(Error::input(format!(
+            "lambda = {lambda:e} is above {:e} = 1e8 tr(Σ)/d, where the training error loses its digits; both errors are within 1e-8 of their lambda -> infinity limit tr(Σ)/d there",
+            LAMBDA_MAX * scale
+        )));
+    }
     Ok(())
 }
+
+/// Largest ridge relative to tr(Σ)/d that `check_params` accepts for one-at-a-time SSR.
+pub const LAMBDA_MAX: f64 = 1e8;
 
 /// Checks a masked problem (eq. (14)): p in [0, 1); for p = 0 the rules of `check_params`; for
 /// p > 0 masking is itself a ridge, so lambda0 >= 0 at any alpha > 0.

@@ -81,6 +81,17 @@ pub fn check_out_dir(dir: &Path) -> Result<()> {
     Err(Error::Io { path: dir.display().to_string(), source: std::io::Error::new(std::io::ErrorKind::NotFound, why) })
 }
 
+/// Creates the output directory `dir` (and its parents) when it does not exist yet, as `--out` promises.
+pub fn make_out_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        if dir.exists() {
+            return check_out_dir(dir);
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
+    }
+    Ok(())
+}
+
 /// The directory a file at `path` is written into ("." for a bare file name).
 pub fn dir_of(path: &Path) -> PathBuf {
     match path.parent() {

@@ -113,7 +113,10 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     refuses(&["simulate", "--d", "50", "--alpha", "2", "--lambda", "-1", "--csv", o], "lambda", Some(&out));
     refuses(&["simulate", "--d", "5000000", "--alpha", "2", "--lambda", "0.1"], "GiB", None);
     refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--csv", "/nonexistent-dir/x.csv"], "does not exist", None);
-    refuses(&["learning-curve", "--out", "/nonexistent-dir", "--trials", "2"], "does not exist", None);
+    refuses(&["learning-curve", "--out", &format!("{}/sub", asym.display()), "--trials", "2"], "not a directory", None);
+    // a missing required argument is named
+    refuses(&["errors", "--alpha", "2"], "--lambda", None);
+    refuses(&["errors", "--alpha", "2", "--lambda", "1e12"], "1e8 tr(Σ)/d", None);
     // a --csv path whose parent is a file says so
     refuses(&["errors", "--alpha", "2", "--lambda", "0.1", "--csv", &format!("{}/x.csv", asym.display())], "asym.csv: not a directory", None);
     assert_eq!(std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(), 0);
@@ -287,4 +290,22 @@ fn simulate_csv_carries_the_spectral_side() {
         assert_eq!(rows[i][col("spike1_theta")], 1.0);
         assert_eq!(rows[i][col("spike1_ssr_left_overlap")], r["spikes"][1]["ssr_left_overlap"]["mean"].as_f64().unwrap());
     }
+}
+
+#[test]
+fn out_directories_are_created_and_singular_cov_simulates_its_own_bayes_error() {
+    let dir = tmpdir("outdir");
+    let spec = dir.join("s.toml");
+    std::fs::write(&spec, "kind = \"errors-vs-alpha\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\n[simulation]\nd = 20\ntrials = 2\npoints = \"2\"\n").unwrap();
+    let out = dir.join("new/nested");
+    let o = mssr(&["figure", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("s.png").is_file() && out.join("s_theory.csv").is_file());
+    // Σ = diag(1, 0): the second coordinate is always 0 (Bayes error 0), the first is independent (1)
+    let cov = dir.join("singular.csv");
+    std::fs::write(&cov, "1,0\n0,0\n").unwrap();
+    let th = json(&mssr(&["errors", "--alpha", "2", "--lambda", "0.1", "--cov", cov.to_str().unwrap(), "--json"]));
+    let sim = json(&mssr(&["simulate", "--alpha", "2", "--lambda", "0.1", "--cov", cov.to_str().unwrap(), "--trials", "2", "--json", "-q"]));
+    assert_eq!(th["bayes_error"].as_f64(), Some(0.5));
+    assert_eq!(sim["bayes_error"]["mean"].as_f64(), Some(0.5));
 }
