@@ -1,7 +1,7 @@
 //! Gallery figures of the masking ratio (issue #6): test loss (15) against p with simulation,
 //! and the optimal masking ratio against alpha.
 use crate::error::{Error, Result};
-use crate::figures::{grid_of as grid, line, marker_series, one_of as one, sim_of, support_of, FigureSpec, Rendered};
+use crate::figures::{grid_of as grid, line, marker_series, one_of as one, sim_legend, sim_of, support_of, FigureSpec, Rendered};
 use crate::optimize::{optimal_lambda, optimal_mask_ratio};
 use crate::plotting::{Figure, Panel, Series, Style};
 use crate::progress::Progress;
@@ -43,8 +43,9 @@ pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quie
             sy.push(r.gen_error.mean);
             se.push(r.gen_error.se);
         }
-        series.push(marker_series(if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None }, i, sx, sy, se));
+        series.push(marker_series(None, i, sx, sy, se));
     }
+    series.push(sim_legend(d_used));
     let title = spec.title.clone().unwrap_or_else(|| format!("Masked prediction: test loss against the masking ratio, {}, λ0 = {lambda}", pop.label));
     Ok(Rendered {
         figure: Figure {

@@ -1,7 +1,7 @@
 //! Gallery figures of the spectral side (issue #3): histogram vs density, top eigenvalue and
 //! overlaps against theta, (alpha, theta) phase diagram, SSR/PCA threshold ratio.
 use crate::error::{Error, Result};
-use crate::figures::{line, marker_series, one_of, sim_of, support_of as support, FigureSpec, Rendered};
+use crate::figures::{line, marker_series, one_of, sim_legend, sim_of, support_of as support, FigureSpec, Rendered};
 use crate::model::Population;
 use crate::plotting::{Figure, Panel, Series, Style};
 use crate::progress::Progress;
@@ -164,8 +164,9 @@ pub fn overlaps(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -
     let mut series = Vec::new();
     for (i, (k, lab)) in keys.iter().zip(labels).enumerate() {
         series.push(line(Some(lab.into()), i, th.clone(), theory.column(k)));
-        series.push(marker_series(if i == 0 { Some(format!("simulation d = {d} (± s.e.)")) } else { None }, i, simt.column("theta"), simt.column(k), simt.column(&format!("{k}_se"))));
+        series.push(marker_series(None, i, simt.column("theta"), simt.column(k), simt.column(&format!("{k}_se"))));
     }
+    series.push(sim_legend(d));
     let r0 = &reps[0];
     for (color, what, x) in [(0, "SSR", r0.ssr_threshold), (2, "PCA", r0.pca_threshold), (3, "oracle", r0.oracle_whitened_pca_threshold)] {
         series.push(Series { label: Some(format!("{what} threshold {x:.3}")), color, style: Style::VLines, x: vec![x], y: vec![], y2: vec![] });

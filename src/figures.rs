@@ -228,15 +228,9 @@ fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool
             series.push(line(Some(format!("theory {lam} = {l}")), i, rows.iter().map(|r| r[1]).collect(), rows.iter().map(|r| r[k]).collect()));
             let srows: Vec<&Vec<f64>> = simt.rows.iter().filter(|r| r[0] == l).collect();
             let (k, ks) = (simt.col(key), simt.col(se));
-            series.push(Series {
-                label: if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None },
-                color: i,
-                style: Style::ErrorBars,
-                x: srows.iter().map(|r| r[1]).collect(),
-                y: srows.iter().map(|r| r[k]).collect(),
-                y2: srows.iter().map(|r| r[ks]).collect(),
-            });
+            series.push(marker_series(None, i, srows.iter().map(|r| r[1]).collect(), srows.iter().map(|r| r[k]).collect(), srows.iter().map(|r| r[ks]).collect()));
         }
+        series.push(sim_legend(d_used));
         if with_bayes {
             series.push(bayes_line(bayes, p));
         }
@@ -289,6 +283,12 @@ pub fn line(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>) -> Se
     Series { label, color, style: Style::Line, x, y, y2: vec![] }
 }
 
+/// The one legend entry for the simulation markers of several curves, each drawn in its
+/// curve's colour: a grey marker with no data of its own.
+pub fn sim_legend(d: usize) -> Series {
+    Series { label: Some(format!("simulation d = {d} (± s.e.), colour of its curve")), color: 7, style: Style::ErrorBars, x: vec![], y: vec![], y2: vec![] }
+}
+
 /// Simulation markers with error bars (half-width = one standard error).
 pub fn marker_series(label: Option<String>, color: usize, x: Vec<f64>, y: Vec<f64>, se: Vec<f64>) -> Series {
     Series { label, color, style: Style::ErrorBars, x, y, y2: se }
@@ -323,17 +323,11 @@ fn errors_vs_lambda(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: boo
             simt.push(vec![a, r.lambda, p, r.d as f64, r.gen_error.mean, r.gen_error.se]);
         }
         series.push(line(Some(format!("theory α = {a}")), i, lambdas.clone(), rows.iter().map(|e| e.gen_error).collect()));
-        series.push(Series {
-            label: if i == 0 { Some(format!("simulation d = {d_used} (± s.e.)")) } else { None },
-            color: i,
-            style: Style::ErrorBars,
-            x: sims.iter().map(|r| r.lambda).collect(),
-            y: sims.iter().map(|r| r.gen_error.mean).collect(),
-            y2: sims.iter().map(|r| r.gen_error.se).collect(),
-        });
+        series.push(marker_series(None, i, sims.iter().map(|r| r.lambda).collect(), sims.iter().map(|r| r.gen_error.mean).collect(), sims.iter().map(|r| r.gen_error.se).collect()));
         let star = if p == 0.0 { "λ*" } else { "λ0*" };
         series.push(Series { label: Some(format!("optimal {star} = {lopt:.3}")), color: i, style: Style::VLines, x: vec![lopt], y: vec![], y2: vec![] });
     }
+    series.push(sim_legend(d_used));
     let bayes = pop.bayes_error();
     series.push(bayes_line(bayes, p));
     let (title, panel_title, x_label, y_label) = if p == 0.0 {

@@ -761,8 +761,9 @@ fn multiples_in(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
 }
 
 /// Labelled tick values of an axis, at most about `n` of them. Linear axes use plotters'
-/// nice numbers. Log axes use powers of ten (every k-th one if there are many); ranges of
-/// less than two decades use 1..9 or 1-2-5 multiples, or else linear nice numbers.
+/// nice numbers. Log axes of up to four decades use 1..9 (under two decades) or 1-2-5
+/// multiples when they fit, so that a reader can read values off a short log axis; longer
+/// ones use powers of ten (every k-th one if there are many), or else linear nice numbers.
 /// (plotters' own log ticks skip values below 1e-16 and misbehave on very wide ranges.)
 fn tick_values(axis: &Axis, n: usize) -> Vec<f64> {
     let linear = || RangedCoordf64::from(axis.lo..axis.hi).key_points(BoldPoints(n));
@@ -771,6 +772,19 @@ fn tick_values(axis: &Axis, n: usize) -> Vec<f64> {
     }
     let (e0, e1) = (axis.lo.log10().ceil() as i32, axis.hi.log10().floor() as i32);
     let decades = e1 - e0 + 1;
+    let short = (axis.hi / axis.lo).log10() <= 4.0;
+    let ones: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+    let candidates: &[&[f64]] = match (decades < 2, short) {
+        (true, _) => &[ones, &[1.0, 2.0, 5.0]],
+        (false, true) => &[&[1.0, 2.0, 5.0]],
+        (false, false) => &[],
+    };
+    for mantissas in candidates {
+        let v = multiples_in(axis.lo, axis.hi, mantissas);
+        if (2..=n).contains(&v.len()) {
+            return v;
+        }
+    }
     if decades >= 2 {
         let k = (decades as usize).div_ceil(n.max(1)).max(1) as i32;
         // Prefer exponents that are multiples of k (10^0, 10^5, ...), if that leaves two labels.
@@ -779,12 +793,6 @@ fn tick_values(axis: &Axis, n: usize) -> Vec<f64> {
             return aligned;
         }
         return (e0..=e1).step_by(k as usize).map(pow10).collect();
-    }
-    for mantissas in [&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0][..], &[1.0, 2.0, 5.0]] {
-        let v = multiples_in(axis.lo, axis.hi, mantissas);
-        if (2..=n).contains(&v.len()) {
-            return v;
-        }
     }
     linear()
 }
@@ -1498,10 +1506,16 @@ mod tests {
         assert_eq!(tick_values(&axis(0.15, 3.0), 6), vec![0.2, 0.5, 1.0, 2.0]);
         // A sliver of a decade gets linear nice numbers.
         assert!(tick_values(&axis(1.1, 1.2), 5).len() >= 2);
+        // Up to four decades: 1-2-5 multiples when they fit, else powers of ten.
+        assert_eq!(tick_values(&axis(0.25, 35.0), 10), vec![0.5, 1.0, 2.0, 5.0, 10.0, 20.0]);
+        assert_eq!(tick_values(&axis(0.25, 35.0), 5), vec![1.0, 10.0]);
+        assert_eq!(tick_format(&tick_values(&axis(0.25, 35.0), 10), true), TickFmt::Short);
         // Minor grid: unlabelled 2..9 multiples.
         let a = axis(1.0, 100.0);
+        assert_eq!(tick_values(&a, 10), vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]);
         let minor = minor_values(&a, &tick_values(&a, 10));
-        assert_eq!(minor.len(), 16);
+        assert_eq!(minor.len(), 12);
+        assert_eq!(minor_values(&a, &tick_values(&a, 3)).len(), 16);
         assert!(minor_values(&axis(1e-100, 1e100), &[]).is_empty());
         assert!(minor_values(&Axis { lo: 0.0, hi: 1.0, log: false }, &[]).is_empty());
     }
