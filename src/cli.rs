@@ -337,12 +337,15 @@ fn dispatch(cmd: Command) -> Result<()> {
             let (mut runs, mut checks) = (Vec::new(), Vec::new());
             for f in &files {
                 let text = std::fs::read_to_string(f).map_err(|e| Error::Io { path: f.display().to_string(), source: e })?;
-                if let Ok(sf) = serde_json::from_str::<ShardFile>(&text) {
-                    runs.extend(sf.runs);
-                } else if let Ok(vs) = serde_json::from_str::<crate::validate::ValidateShard>(&text) {
-                    checks.push(vs);
+                let not_shard = || Error::input(format!("{}: not a shard file of `mssr simulate --shard` or `mssr validate --shard`", f.display()));
+                let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| not_shard())?;
+                let broken = |e: serde_json::Error| Error::input(format!("{}: damaged shard file: {e}", f.display()));
+                if value.get("runs").is_some() {
+                    runs.extend(serde_json::from_value::<ShardFile>(value).map_err(broken)?.runs);
+                } else if value.get("units").is_some() {
+                    checks.push(serde_json::from_value::<crate::validate::ValidateShard>(value).map_err(broken)?);
                 } else {
-                    return Err(Error::input(format!("{}: not a shard file of `mssr simulate --shard` or `mssr validate --shard`", f.display())));
+                    return Err(not_shard());
                 }
             }
             match (runs.is_empty(), checks.is_empty()) {

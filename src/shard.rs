@@ -1,6 +1,6 @@
 //! Splitting independent work across processes: shard I of N owns the items k with k mod N = I - 1.
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// One shard of a run (0-based `index` internally, written "I/N" with 1-based I).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +32,19 @@ impl Shard {
     pub fn is_all(&self) -> bool {
         self.count == 1
     }
+}
+
+/// Reads back a number that serde_json wrote as null because it was NaN (a quantity a trial does
+/// not define, e.g. the training error of A_p or a one-trial standard error), so shard files
+/// round-trip.
+pub fn nan_from_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// `nan_from_null` for the rows of five overlaps per spike.
+pub fn nan_rows_from_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<[f64; 5]>, D::Error> {
+    let rows = Vec::<[Option<f64>; 5]>::deserialize(d)?;
+    Ok(rows.into_iter().map(|r| r.map(|x| x.unwrap_or(f64::NAN))).collect())
 }
 
 #[cfg(test)]

@@ -172,13 +172,18 @@ pub fn spectra_of_sweep(s: &Mat<f64>, lambdas: &[f64], sweep: &crate::simulation
 /// The scalars one trial contributes to the statistics (what shards write and merge reads).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SpectralScalars {
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub ssr_top: f64,
     /// The (r+1)-th largest eigenvalue: the top of the bulk below r spikes.
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub ssr_bulk_top: f64,
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub pca_top: f64,
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub pca_bulk_top: f64,
     pub oracle_top: Option<f64>,
-    /// Per spike: [whitened, right, left, pca, oracle] squared overlaps.
+    /// Per spike: [whitened, right, left, pca, oracle] squared overlaps (oracle NaN without one).
+    #[serde(deserialize_with = "crate::shard::nan_rows_from_null")]
     pub overlaps: Vec<[f64; 5]>,
 }
 

@@ -599,6 +599,8 @@ pub fn simulate_errors_masked(pop: &Population, alpha: f64, lambdas: &[f64], p: 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrialScalars {
     pub delta: f64,
+    /// NaN for p > 0 (the training error of A_p is not defined).
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub train: f64,
     pub gen: f64,
     pub spectral: Option<SpectralScalars>,

@@ -120,6 +120,7 @@ pub struct Point {
     pub d: usize,
     pub trials: usize,
     pub mean: f64,
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub se: f64,
 }
 

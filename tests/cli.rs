@@ -191,15 +191,15 @@ fn bad_spectral_input_is_refused() {
     refuses(&["spectrum", "--alpha", "0.5", "--lambda", "0"], "alpha > 1", None);
 }
 
-#[test]
-fn three_merged_shards_equal_one_run() {
-    let dir = tmpdir("shards");
-    let base = ["simulate", "--d", "60", "--alpha", "1,2", "--lambda", "0.1,1", "--trials", "7", "--seed", "3", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "-q"];
+/// Runs `base` once and as three shards, merges the shards (in reverse order) and checks the
+/// merged JSON and CSV equal the single run's byte for byte; returns the shard files.
+fn merged_shards_equal_one_run(tag: &str, base: &[&str]) -> Vec<std::path::PathBuf> {
+    let dir = tmpdir(tag);
     let single_csv = dir.join("single.csv");
     let mut one: Vec<&str> = base.to_vec();
     one.extend(["--json", "--csv", single_csv.to_str().unwrap()]);
     let single = mssr(&one);
-    assert!(single.status.success());
+    assert!(single.status.success(), "{}", String::from_utf8_lossy(&single.stderr));
     let mut files = Vec::new();
     for i in 1..=3 {
         let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
@@ -218,12 +218,33 @@ fn three_merged_shards_equal_one_run() {
     }
     margs.extend(["--json".into(), "--csv".into(), merged_csv.to_str().unwrap().into(), "-q".into()]);
     let merged = Command::new(env!("CARGO_BIN_EXE_mssr")).args(&margs).output().unwrap();
-    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert!(merged.status.success(), "{tag}: {}", String::from_utf8_lossy(&merged.stderr));
     assert_eq!(String::from_utf8_lossy(&single.stdout), String::from_utf8_lossy(&merged.stdout));
     assert_eq!(std::fs::read(&single_csv).unwrap(), std::fs::read(&merged_csv).unwrap());
+    files
+}
+
+#[test]
+fn three_merged_shards_equal_one_run() {
+    let base = ["simulate", "--d", "60", "--alpha", "1,2", "--lambda", "0.1,1", "--trials", "7", "--seed", "3", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "-q"];
+    let files = merged_shards_equal_one_run("shards", &base);
     // a missing shard is refused
     refuses(&["merge", files[0].to_str().unwrap(), files[1].to_str().unwrap()], "missing", None);
     refuses(&["simulate", "--d", "20", "--alpha", "2", "--lambda", "0.1", "--shard", "4/3"], "--shard", None);
+    // a damaged shard file says what is wrong with it
+    let damaged = files[0].with_file_name("damaged.json");
+    std::fs::write(&damaged, r#"{"shard": {"index": 0, "count": 1}, "runs": [1]}"#).unwrap();
+    refuses(&["merge", damaged.to_str().unwrap()], "damaged shard file", None);
+}
+
+#[test]
+fn masked_shards_merge_like_unmasked_ones() {
+    // A_p has no training error (NaN, written null in the shard files), and with one trial per
+    // shard no standard error either: both must survive the round trip through merge
+    let masked = ["simulate", "--d", "60", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0.5", "--trials", "5", "--seed", "4", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "-q"];
+    merged_shards_equal_one_run("masked-shards", &masked);
+    let one_trial = ["simulate", "--d", "40", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0.15", "--trials", "1", "--seed", "4", "-q"];
+    merged_shards_equal_one_run("one-trial-shards", &one_trial);
 }
 
 #[test]
