@@ -460,7 +460,7 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
             }
             let mut wide = Table::new(&cols.iter().map(String::as_str).collect::<Vec<_>>());
             for (r, base) in rows.iter().zip(&t.rows) {
-                let sp = r.spectrum.as_ref().expect("every row of a spectral run has its spectrum");
+                let sp = r.spectrum.as_ref().ok_or_else(|| Error::input("rows with and without the spectral side cannot share one CSV"))?;
                 let mut v = base.clone();
                 for st in [&sp.ssr_top_eigenvalue, &sp.ssr_bulk_top_eigenvalue, &sp.pca_top_eigenvalue, &sp.pca_bulk_top_eigenvalue, &sp.oracle_whitened_pca_top_eigenvalue] {
                     v.extend([st.mean, st.se]);

@@ -793,21 +793,25 @@ pub fn summarize_run(run: &TrialRun) -> Result<Vec<SimErrors>> {
 }
 
 /// Merges shards of the same runs: trials of runs with equal configs are pooled, in the order
-/// the runs first appear.
+/// the runs first appear. One command makes one run per alpha, so every run must agree with the
+/// first in everything but alpha (and n = alpha d).
 pub fn merge_runs(shards: Vec<TrialRun>) -> Result<Vec<TrialRun>> {
+    let command_of = |c: &RunConfig| RunConfig { alpha: 0.0, n: 0, ..c.clone() };
     let mut out: Vec<TrialRun> = Vec::new();
     for run in shards {
-        // one command makes one run per alpha: the same alpha with another config is another command
-        if let Some(other) = out.iter().find(|r| r.config.alpha == run.config.alpha && r.config != run.config) {
-            let (a, b) = (serde_json::to_value(&other.config).expect("serializable"), serde_json::to_value(&run.config).expect("serializable"));
-            let diff: Vec<String> = a
-                .as_object()
-                .expect("a struct")
-                .iter()
-                .filter(|(k, v)| b.get(k.as_str()) != Some(v))
-                .map(|(k, v)| format!("{k} {v} vs {}", b.get(k.as_str()).unwrap_or(&serde_json::Value::Null)))
-                .collect();
-            return Err(Error::input(format!("shards come from different runs ({})", diff.join(", "))));
+        if let Some(first) = out.first() {
+            let (a, b) = (command_of(&first.config), command_of(&run.config));
+            if a != b {
+                let (a, b) = (serde_json::to_value(&a).expect("serializable"), serde_json::to_value(&b).expect("serializable"));
+                let diff: Vec<String> = a
+                    .as_object()
+                    .expect("a struct")
+                    .iter()
+                    .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+                    .map(|(k, v)| format!("{k} {v} vs {}", b.get(k.as_str()).unwrap_or(&serde_json::Value::Null)))
+                    .collect();
+                return Err(Error::input(format!("shards come from different runs ({})", diff.join(", "))));
+            }
         }
         match out.iter_mut().find(|r| r.config == run.config) {
             Some(r) => r.trials.extend(run.trials),

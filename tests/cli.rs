@@ -235,6 +235,16 @@ fn three_merged_shards_equal_one_run() {
     let damaged = files[0].with_file_name("damaged.json");
     std::fs::write(&damaged, r#"{"shard": {"index": 0, "count": 1}, "runs": [1]}"#).unwrap();
     refuses(&["merge", damaged.to_str().unwrap()], "damaged shard file", None);
+    // a shard of another command (another alpha, no spike) is refused, not merged into ragged rows
+    let other = Command::new(env!("CARGO_BIN_EXE_mssr"))
+        .args(["simulate", "--d", "60", "--alpha", "3", "--lambda", "0.1,1", "--trials", "7", "--seed", "3", "--noise", "0.5:0.5,2:0.5", "-q", "--shard", "1/2"])
+        .output()
+        .unwrap();
+    let other_file = files[0].with_file_name("other.json");
+    std::fs::write(&other_file, &other.stdout).unwrap();
+    for order in [[&files[0], &other_file], [&other_file, &files[0]]] {
+        refuses(&["merge", order[0].to_str().unwrap(), order[1].to_str().unwrap()], "different runs", None);
+    }
 }
 
 #[test]
