@@ -175,10 +175,12 @@ enum Command {
     Validate(crate::validate::ValidateArgs),
     /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR
     ///
-    /// p is searched in [0, 0.95] (the loss blows up as p -> 1), lambda0 in --lambda-range; an optimum at
-    /// p = 0.95 or at an end of --lambda-range is reported on stderr (p = 0 is a result, not a range artifact:
-    /// masking one coordinate at a time is best there). Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0);
-    /// ssr_loss at --lambda with p = 0; ssr_lambda_opt and ssr_loss_opt for p = 0 with the best ridge
+    /// p is searched in [0, 0.95] (as p -> 1 the ridge lambda0/(1-p) grows without bound and the loss tends to
+    /// tr(Σ)/d, that of predicting 0), lambda0 in --lambda-range; an optimum at p = 0.95 or at an end of
+    /// --lambda-range is reported on stderr (p = 0 is a result, not a range artifact: masking one coordinate at a
+    /// time is best there). With --lambda 0 and alpha <= 1, p = 0 is singular and p starts at 0.001.
+    /// Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0); ssr_loss at --lambda with p = 0
+    /// (empty where singular); ssr_lambda_opt and ssr_loss_opt for p = 0 with the best ridge
     Optimal {
         /// Sample ratio n/d: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
@@ -302,7 +304,12 @@ fn dispatch(cmd: Command) -> Result<()> {
             for &a in &alphas {
                 let (p1, l1) = crate::optimize::optimal_mask_ratio(&pop, a, lambda)?;
                 let (pj, lj, lossj) = crate::optimize::optimal_mask_and_ridge(&pop, a, lo, hi)?;
-                let ssr = crate::solver::errors(&pop, a, lambda, None)?.gen_error;
+                let ssr = match crate::solver::errors(&pop, a, lambda, None) {
+                    Ok(e) => e.gen_error,
+                    // lambda = 0 at alpha <= 1: SSR is singular, masking (p > 0) is not
+                    Err(e) if e.is_input() && crate::solver::check_masked_params(&pop, a, lambda, 0.5).is_ok() => f64::NAN,
+                    Err(e) => return Err(e),
+                };
                 let (ls, gs) = crate::optimize::optimal_lambda(&pop, a, lo, hi)?;
                 let warn = |what: &str, x: f64| {
                     if !out.quiet {
@@ -311,6 +318,9 @@ fn dispatch(cmd: Command) -> Result<()> {
                 };
                 if p1 >= crate::optimize::P_MAX {
                     warn("best p", p1);
+                }
+                if pj >= crate::optimize::P_MAX {
+                    warn("joint best p", pj);
                 }
                 if crate::optimize::at_range_end(lj.ln(), lo.ln(), hi.ln()) {
                     warn("joint best lambda", lj);

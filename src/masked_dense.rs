@@ -97,7 +97,7 @@ impl DenseMasked {
         let main = mean_over_dbar2(&|k| (1.0 + t2 / den) * h[k] / self.big_lambda[k]);
         let rpr = mean_over_dbar2(&|k| (gpsi[k] + c_psi * h[k]) / self.big_lambda[k]);
         let mean_psi = mean(&mut psi.iter().copied());
-        Ok(main / (1.0 - p) + p / (1.0 - p) * (rpr - mean_psi))
+        crate::solver::masked_loss(main, rpr, mean_psi, p, &format!("alpha = {alpha}, p = {p} (dense Σ)"))
     }
 }
 

@@ -70,13 +70,25 @@ pub fn optimal_lambda_masked(pop: &Population, alpha: f64, p: f64, lo: f64, hi: 
     Ok((x.exp(), g))
 }
 
-/// Largest masking ratio searched (the loss is singular as p -> 1).
+/// Largest masking ratio searched: as p -> 1 the ridge lambda0/(1-p) grows without bound and the
+/// loss tends to tr(Σ)/d (predicting 0), while the 1/(1-p) factors of (15) lose digits.
 pub const P_MAX: f64 = 0.95;
+
+/// Smallest masking ratio searched where p = 0 is singular (lambda0 = 0 with alpha <= 1).
+pub const P_MIN_SINGULAR: f64 = 1e-3;
+
+/// The range of p searched at (alpha, lambda0): [0, P_MAX], or from `P_MIN_SINGULAR` when p = 0
+/// is singular there.
+pub fn mask_ratio_range(pop: &Population, alpha: f64, lambda0: f64) -> (f64, f64) {
+    let singular_at_0 = crate::solver::check_masked_params(pop, alpha, lambda0, 0.0).is_err();
+    (if singular_at_0 { P_MIN_SINGULAR } else { 0.0 }, P_MAX)
+}
 
 /// The masking ratio minimizing the test loss (15) at fixed (alpha, lambda0): (p*, L(p*)).
 pub fn optimal_mask_ratio(pop: &Population, alpha: f64, lambda0: f64) -> Result<(f64, f64)> {
     let what = format!("optimal masking ratio at alpha = {alpha}, lambda = {lambda0}");
-    minimize_1d(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), 0.0, P_MAX)
+    let (lo, hi) = mask_ratio_range(pop, alpha, lambda0);
+    minimize_1d(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), lo, hi)
 }
 
 /// Scan points of each level of the joint search (2 x 17 instead of 41: a dense model pays one
@@ -92,7 +104,8 @@ pub fn optimal_mask_and_ridge(pop: &Population, alpha: f64, lo: f64, hi: f64) ->
     let what = format!("optimal (p, lambda) at alpha = {alpha}");
     let profile = |lambda0: f64| {
         let what = format!("optimal masking ratio at alpha = {alpha}, lambda = {lambda0}");
-        minimize_scan_brent(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), 0.0, P_MAX, JOINT_SCAN)
+        let (lo, hi) = mask_ratio_range(pop, alpha, lambda0);
+        minimize_scan_brent(&what, |p| errors_masked(pop, alpha, lambda0, p, None).map(|e| e.gen_error), lo, hi, JOINT_SCAN)
     };
     let (x, loss) = minimize_scan_brent(&what, |ll| profile(ll.exp()).map(|r| r.1), lo.ln(), hi.ln(), JOINT_SCAN)?;
     let (p, _) = profile(x.exp())?;
@@ -125,6 +138,21 @@ mod tests {
         // and an interior optimum is left to Brent (alpha = 0.5: p* = 0.18)
         let (p, _) = optimal_mask_ratio(&pop, 0.5, 0.1).unwrap();
         assert!(p > 0.1 && p < 0.3 && !at_range_end(p, 0.0, P_MAX), "{p}");
+    }
+
+    #[test]
+    fn a_ridgeless_masked_optimum_exists_where_ssr_is_singular() {
+        // lambda0 = 0 at alpha = 0.5: p = 0 is singular, any p > 0 is a ridge; the search starts
+        // at P_MIN_SINGULAR and finds an interior optimum (p* = 0.28)
+        let pop = Population::ar1(0.7).unwrap();
+        assert!(errors_masked(&pop, 0.5, 0.0, 0.0, None).is_err());
+        let (p, l) = optimal_mask_ratio(&pop, 0.5, 0.0).unwrap();
+        assert!(p > 0.1 && p < 0.5, "p* = {p}");
+        for q in [P_MIN_SINGULAR, p - 0.02, p + 0.02] {
+            assert!(errors_masked(&pop, 0.5, 0.0, q, None).unwrap().gen_error > l, "p* = {p} is not below p = {q}");
+        }
+        let (pj, _, lj) = optimal_mask_and_ridge(&pop, 0.5, 1e-4, 1e2).unwrap();
+        assert!(lj <= l && pj < P_MAX);
     }
 
     #[test]

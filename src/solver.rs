@@ -13,14 +13,8 @@ pub const TOL: f64 = 1e-13;
 /// Checks (alpha, lambda) against the model: alpha > 0, lambda >= 0, lambda = 0 only for
 /// alpha > 1 and a non-singular Σ.
 pub fn check_params(pop: &Population, alpha: f64, lambda: f64) -> Result<()> {
-    finite("alpha", alpha)?;
-    finite("lambda", lambda)?;
-    if alpha <= 0.0 {
-        return Err(Error::input(format!("alpha must be positive, got {alpha}")));
-    }
-    if lambda < 0.0 {
-        return Err(Error::input(format!("lambda must be non-negative, got {lambda}")));
-    }
+    check_alpha(alpha)?;
+    check_ridge(pop, lambda)?;
     if lambda == 0.0 && alpha <= 1.0 {
         return Err(Error::input(format!(
             "lambda = 0 needs alpha > 1 (the sample covariance is singular at alpha = {alpha})"
@@ -29,19 +23,38 @@ pub fn check_params(pop: &Population, alpha: f64, lambda: f64) -> Result<()> {
     if lambda == 0.0 && pop.min_eig() <= 0.0 {
         return Err(Error::input("lambda = 0 needs a non-singular covariance"));
     }
-    // the training error (7) is R_kk - lambda (R^2)_kk over R_kk^2, a difference of two terms of
-    // order 1/lambda: its relative rounding error grows like lambda eps (2e-8 at 1e8, 5e-5 at 1e12)
+    Ok(())
+}
+
+/// Checks alpha = n/d: finite and positive.
+fn check_alpha(alpha: f64) -> Result<()> {
+    finite("alpha", alpha)?;
+    if alpha <= 0.0 {
+        return Err(Error::input(format!("alpha must be positive, got {alpha}")));
+    }
+    Ok(())
+}
+
+/// Checks a ridge: finite, non-negative, and at most `LAMBDA_MAX` tr(Σ)/d.
+fn check_ridge(pop: &Population, lambda: f64) -> Result<()> {
+    finite("lambda", lambda)?;
+    if lambda < 0.0 {
+        return Err(Error::input(format!("lambda must be non-negative, got {lambda}")));
+    }
+    // the training error (7) is R_kk - lambda (R^2)_kk over R_kk^2, and the test loss (15) a
+    // difference of terms of order 1: their relative rounding error grows like lambda eps (2e-8 at
+    // 1e8, 5e-5 at 1e12), and far beyond, squares of 1/lambda underflow
     let scale = pop.mean_of(&pop.eig);
     if lambda > LAMBDA_MAX * scale {
         return Err(Error::input(format!(
-            "lambda = {lambda:e} is above {:e} = 1e8 tr(Σ)/d, where the training error loses its digits; both errors are within 1e-8 of their lambda -> infinity limit tr(Σ)/d there",
+            "lambda = {lambda:e} is above {:e} = 1e8 tr(Σ)/d, where the errors lose their digits; they are within 1e-8 of their lambda -> infinity limit there",
             LAMBDA_MAX * scale
         )));
     }
     Ok(())
 }
 
-/// Largest ridge relative to tr(Σ)/d that `check_params` accepts for one-at-a-time SSR.
+/// Largest ridge (lambda, or lambda0 with masking) relative to tr(Σ)/d that the checks accept.
 pub const LAMBDA_MAX: f64 = 1e8;
 
 /// Checks a masked problem (eq. (14)): p in [0, 1); for p = 0 the rules of `check_params`; for
@@ -54,12 +67,19 @@ pub fn check_masked_params(pop: &Population, alpha: f64, lambda0: f64, p: f64) -
     if p == 0.0 {
         return check_params(pop, alpha, lambda0);
     }
-    check_params(pop, alpha, 1.0)?;
-    finite("lambda", lambda0)?;
-    if lambda0 < 0.0 {
-        return Err(Error::input(format!("lambda must be non-negative, got {lambda0}")));
+    check_alpha(alpha)?;
+    check_ridge(pop, lambda0)
+}
+
+/// The test loss (15) from its quadratic forms (eq. (S9)): with main = (1/d) tr(D^{-1} R Σ' R D^{-1})
+/// and rpr = (1/d) tr(D^{-1} R Ψ R D^{-1}),
+/// L_p = main/(1-p) + (p/(1-p)) (rpr - (1/d) tr Ψ); an error if it is not finite.
+pub fn masked_loss(main: f64, rpr: f64, mean_psi: f64, p: f64, at: &str) -> Result<f64> {
+    let loss = main / (1.0 - p) + p / (1.0 - p) * (rpr - mean_psi);
+    if !loss.is_finite() {
+        return Err(Error::Numerical(format!("the test loss (15) is not finite at {at}")));
     }
-    Ok(())
+    Ok(loss)
 }
 
 /// First-order deterministic equivalent at z = -lambda (eq. (4)):
@@ -249,10 +269,11 @@ pub fn errors_masked(pop: &Population, alpha: f64, lambda: f64, p: f64, warm: Op
         (main, train)
     } else {
         // Ψ = Diag(Σ): per atom psi_j on diagonal models, the mean variance on stationary ones
-        let psi_of = |j: usize| if matches!(pop.coords, Coordinates::Diagonal) { pop.eig[j] } else { pop.mean_of(&pop.eig) };
+        let mean_psi = pop.mean_of(&pop.eig);
+        let psi_of = |j: usize| if matches!(pop.coords, Coordinates::Diagonal) { pop.eig[j] } else { mean_psi };
         let rpr = quad(&psi_of);
-        let mean_psi = if matches!(pop.coords, Coordinates::Diagonal) { pop.mean_of(&pop.eig) } else { psi_of(0) };
-        (main / (1.0 - p) + p / (1.0 - p) * (weighted(&rpr) - mean_psi), f64::NAN)
+        let at = format!("alpha = {alpha}, lambda0 = {lambda}, p = {p}");
+        (masked_loss(main, weighted(&rpr), mean_psi, p, &at)?, f64::NAN)
     };
     Ok(Errors {
         alpha,
@@ -304,6 +325,25 @@ pub fn errors_sweep_masked(pop: &Population, points: &[(f64, f64)], p: f64) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_ridge_is_checked_in_the_scale_of_the_covariance() {
+        // a covariance of scale 1e-9: p > 0 with a ridge of the same scale is fine (it used to be
+        // refused by a check made at lambda = 1), and the loss scales with Σ
+        let (unit, tiny) = (Population::atoms(&[0.5, 2.0], &[0.5, 0.5]).unwrap(), Population::atoms(&[0.5e-9, 2e-9], &[0.5, 0.5]).unwrap());
+        let a = errors_masked(&unit, 2.0, 0.1, 0.5, None).unwrap();
+        let b = errors_masked(&tiny, 2.0, 0.1e-9, 0.5, None).unwrap();
+        assert!((b.gen_error / 1e-9 - a.gen_error).abs() < 1e-9 * a.gen_error, "{} vs {}", b.gen_error, a.gen_error);
+        // lambda0 far above the scale is refused (the loss used to come out wrong or NaN near 1e160)
+        for lambda0 in [1e9, 1e160, 1e300] {
+            let err = errors_masked(&unit, 2.0, lambda0, 0.5, None).unwrap_err();
+            assert!(matches!(err, Error::Input(_)) && err.to_string().contains("1e8 tr(Σ)/d"), "{lambda0}: {err}");
+        }
+        // just below the bound the loss is at its lambda0 -> infinity limit, the mean variance
+        let big = errors_masked(&unit, 2.0, 0.9e8 * 1.25, 0.5, None).unwrap();
+        assert!((big.gen_error - 1.25).abs() < 1e-6, "{}", big.gen_error);
+        assert!(masked_loss(f64::NAN, 1.0, 1.0, 0.5, "here").is_err());
+    }
 
     #[test]
     fn isotropic_delta_is_the_positive_root_of_the_quadratic() {
