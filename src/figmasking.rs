@@ -122,7 +122,7 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
     let lambda = one(&spec.lambda, "lambda", name)?;
     let ps = grid(&spec.mask_ratio, "mask_ratio", name)?;
     let theta = one(&spec.theta, "theta", name)?;
-    let support = support_of(spec);
+    let support = support_of(spec, &pop, name)?;
     let spike = Spike { theta, support };
     let sim = sim_of(spec, name)?;
     let sim_ps = parse_grid("simulation.points", &sim.points)?;

@@ -20,7 +20,7 @@ pub fn histogram(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) 
     let lambda = one_of(&spec.lambda, "lambda", name)?;
     let theta = one_of(&spec.theta, "theta", name)?;
     let sim = sim_of(spec, name)?;
-    let spike = Spike { theta, support: support(spec) };
+    let spike = Spike { theta, support: support(spec, &pop, name)? };
     let th = spectrum_theory(&pop, alpha, lambda, 600)?;
     let rep = SpikeContext::new(&pop, alpha, lambda)?.report(&spike)?;
     let progress = Progress::new(format!("{name}: simulation"), 1, quiet);
@@ -81,7 +81,7 @@ fn theta_sweep(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) ->
     let sim = sim_of(spec, name)?;
     let sim_thetas = parse_grid("simulation.points", &sim.points)?;
     let ctx = SpikeContext::new(&pop, alpha, lambda)?;
-    let sup = support(spec);
+    let sup = support(spec, &pop, name)?;
     let reps = thetas.iter().map(|&theta| ctx.report(&Spike { theta, support: sup })).collect::<Result<Vec<_>>>()?;
     let progress = Progress::new(format!("{name}: simulation trials"), sim.trials * sim_thetas.len(), quiet);
     let cfg = SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed };
@@ -188,7 +188,7 @@ pub fn phase_diagram(spec: &FigureSpec, model: &ModelSpec, name: &str, _quiet: b
     let pop = model.build()?;
     let alphas = parse_grid("alpha", spec.alpha.as_deref().ok_or_else(|| Error::input(format!("{name}: missing key 'alpha'")))?)?;
     let lambda = one_of(&spec.lambda, "lambda", name)?;
-    let spike = Spike { theta: 1.0, support: support(spec) };
+    let spike = Spike { theta: 1.0, support: support(spec, &pop, name)? };
     let mut t = Table::new(&["alpha", "ssr_threshold", "pca_threshold", "oracle_whitened_pca_threshold"]);
     for &a in &alphas {
         let r = SpikeContext::new(&pop, a, lambda)?.report(&spike)?;

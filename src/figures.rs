@@ -188,9 +188,13 @@ pub(crate) fn one_of(value: &Option<String>, key: &str, name: &str) -> Result<f6
     }
 }
 
-/// Where the spec puts its spike: one noise atom's block, or all coordinates.
-pub(crate) fn support_of(spec: &FigureSpec) -> crate::spikes::Support {
-    spec.spike_atom.map_or(crate::spikes::Support::All, crate::spikes::Support::Atom)
+/// Where the spec puts its spike: one noise atom's block (checked against the model), or all coordinates.
+pub(crate) fn support_of(spec: &FigureSpec, pop: &crate::model::Population, name: &str) -> Result<crate::spikes::Support> {
+    match spec.spike_atom {
+        None => Ok(crate::spikes::Support::All),
+        Some(j) if j < pop.eig.len() => Ok(crate::spikes::Support::Atom(j)),
+        Some(j) => Err(Error::input(format!("{name}: spike_atom = {j} is out of range (the model has {} noise atoms, 0-based)", pop.eig.len()))),
+    }
 }
 
 fn errors_vs_alpha(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet: bool) -> Result<Rendered> {

@@ -133,6 +133,9 @@ fn bad_figure_spec_is_refused() {
     // a masking ratio on a kind that does not read it is refused, not ignored
     std::fs::write(&spec, "kind = \"phase-diagram\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nmask_ratio = \"0.5\"\n").unwrap();
     refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "mask_ratio", Some(&dir.join("bad.png")));
+    // a spike on a noise atom the model does not have is the user's error (it was a numerical failure)
+    std::fs::write(&spec, "kind = \"phase-diagram\"\nalpha = \"1:2:3\"\nlambda = \"0.1\"\nspike_atom = 5\n[model]\nnoise = \"0.5:0.5,2:0.5\"\n").unwrap();
+    refuses(&["figure", spec.to_str().unwrap(), "--out", dir.to_str().unwrap()], "spike_atom = 5 is out of range", Some(&dir.join("bad.png")));
 }
 
 #[test]
