@@ -237,3 +237,31 @@ fn errors_figures_with_a_masking_ratio_plot_the_test_loss_of_a_p() {
     let e = build(&spec, "t", base, true).err().expect("a grid of p is refused").to_string();
     assert!(e.contains("'mask_ratio' takes one value"), "{e}");
 }
+
+#[test]
+fn isotropic_masked_edge_and_threshold_have_closed_forms() {
+    // Σ = I: K -> (1-p) S + (p + lambda0/(1-p)) I and D -> dbar I, so by (S10) A_p's right edge is
+    // (1 - 1/(dbar ((1-p)(1+sqrt(gamma))^2 + Lambda))) / (1-p), with dbar the Marchenko-Pastur
+    // root of gamma e Lambda q^2 + (e + Lambda - gamma e) q - 1 = 0 (e = 1-p, Lambda = p + lambda0/(1-p));
+    // and the spike of (1-p)(I + theta v v') is detected at theta = sqrt(gamma) whatever p is, its
+    // outlier the image of S's (1+theta)(1+gamma/theta) under the same map
+    use masked_ssr::spikes::{Spike, SpikeContext, Support};
+    let iso = Population::isotropic();
+    for (alpha, lambda0) in [(0.5, 0.1), (2.0, 0.1), (2.0, 1.0), (4.0, 0.01)] {
+        let gamma: f64 = 1.0 / alpha;
+        for p in [0.0, 0.15, 0.5, 0.75] {
+            let (e, big_lambda) = (1.0 - p, p + lambda0 / (1.0 - p));
+            let b = e + big_lambda - gamma * e;
+            let q = (-b + (b * b + 4.0 * gamma * e * big_lambda).sqrt()) / (2.0 * gamma * e * big_lambda);
+            let edge = (1.0 - 1.0 / (q * (e * (1.0 + gamma.sqrt()).powi(2) + big_lambda))) / (1.0 - p);
+            let rep = SpikeContext::masked(&iso, alpha, lambda0, p).unwrap().report(&Spike { theta: 2.0, support: Support::All }).unwrap();
+            assert!((rep.ssr_edge - edge).abs() < 1e-8 * edge.abs().max(1.0), "alpha {alpha} lambda0 {lambda0} p {p}: edge {} vs {edge}", rep.ssr_edge);
+            assert!((rep.ssr_threshold - gamma.sqrt()).abs() < 1e-8, "alpha {alpha} lambda0 {lambda0} p {p}: threshold {}", rep.ssr_threshold);
+            // above it, the outlier maps S's BBP outlier (1+theta)(1+gamma/theta) the same way
+            let s_out = 3.0 * (1.0 + gamma / 2.0);
+            let outlier = (1.0 - 1.0 / (q * (e * s_out + big_lambda))) / (1.0 - p);
+            let got = rep.ssr_outlier.unwrap();
+            assert!((got - outlier).abs() < 1e-8 * outlier.abs().max(1.0), "alpha {alpha} lambda0 {lambda0} p {p}: outlier {got} vs {outlier}");
+        }
+    }
+}
