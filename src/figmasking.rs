@@ -32,7 +32,7 @@ pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quie
         }
         let (popt, lopt) = optimal_mask_ratio(&pop, a, lambda)?;
         series.push(line(Some(format!("theory α = {a} (best p = {popt:.2})")), i, ps.clone(), ys));
-        series.push(Series { label: None, color: i, style: Style::Markers, x: vec![popt], y: vec![lopt], y2: vec![] });
+        series.push(Series { label: None, color: i, style: Style::Rings, x: vec![popt], y: vec![lopt], y2: vec![] });
         let (mut sx, mut sy, mut se) = (Vec::new(), Vec::new(), Vec::new());
         for &p in &sim_ps {
             let run = run_trials_masked(&pop, &[], false, a, &[lambda], p, SimConfig { d: sim.d, trials: sim.trials, seed: sim.seed }, Shard::ALL, &progress)?;
@@ -45,13 +45,14 @@ pub fn loss_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str, quie
         }
         series.push(marker_series(None, i, sx, sy, se));
     }
+    series.push(Series { label: Some("best p (minimum of (15)), colour of its curve".into()), color: 7, style: Style::Rings, x: vec![], y: vec![], y2: vec![] });
     series.push(sim_legend(d_used));
     let title = spec.title.clone().unwrap_or_else(|| format!("Masked prediction: test loss against the masking ratio, {}, λ0 = {lambda}", pop.label));
     Ok(Rendered {
         figure: Figure {
             title,
             panels: vec![Panel {
-                title: "loss per masked coordinate (15); dots: the best p".into(),
+                title: "loss per masked coordinate (15); rings: the best p".into(),
                 x_label: "masking ratio p".into(),
                 y_label: "test loss L_p".into(),
                 series,
@@ -78,6 +79,9 @@ pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &st
         t.push(vec![a, p, l, ssr, best]);
     }
     let x = t.column("alpha");
+    // p* is at most P_MAX; leave a quarter of headroom above the curve instead of the whole [0, 1]
+    let p_top = t.column("p_opt").into_iter().fold(0.0, f64::max);
+    let p_range = (0.0, (1.25 * p_top).clamp(0.05, 1.0));
     let title = spec.title.clone().unwrap_or_else(|| format!("Optimal masking ratio against α: {}, λ0 = {lambda}", pop.label));
     Ok(Rendered {
         figure: Figure {
@@ -88,7 +92,7 @@ pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &st
                     x_label: "α = n/d".into(),
                     y_label: "optimal p".into(),
                     x_log: true,
-                    y_range: Some((0.0, 1.0)),
+                    y_range: Some(p_range),
                     series: vec![line(Some("optimal p".into()), 0, x.clone(), t.column("p_opt"))],
                     ..Default::default()
                 },
@@ -160,9 +164,10 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
         pca_y.push(o.pca_overlap.mean);
         pca_se.push(o.pca_overlap.se);
     }
+    let pca_label = if col(6).iter().all(|&o| o == 0.0) { format!("PCA (13): 0, θ = {theta} is below its threshold") } else { "PCA (13)".to_string() };
     let overlap_series = vec![
         line(Some("A_p, right eigenvector (13b)".into()), 0, col(1), col(5)),
-        Series { label: Some("PCA (13)".into()), color: 1, style: Style::Dashed, x: col(1), y: col(6), y2: vec![] },
+        Series { label: Some(pca_label), color: 1, style: Style::Dashed, x: col(1), y: col(6), y2: vec![] },
         marker_series(Some(format!("A_p simulation d = {d_used} (± s.e.)")), 0, sim_ps.clone(), ssr_y, ssr_se),
         marker_series(Some(format!("PCA simulation d = {d_used} (± s.e.)")), 1, sim_ps, pca_y, pca_se),
     ];
@@ -180,10 +185,11 @@ pub fn detection_vs_mask_ratio(spec: &FigureSpec, model: &ModelSpec, name: &str,
                     ..Default::default()
                 },
                 Panel {
-                    title: format!("recovery of the spike θ = {theta} at α = {a0} (finite d sits below by O(1/d))"),
+                    title: format!("recovery of the spike θ = {theta} at α = {a0} (simulation: the same samples at every p)"),
                     x_label: "masking ratio p".into(),
                     y_label: "squared cosine with the spike".into(),
-                    y_range: Some((0.0, 1.0)),
+                    // a little room below 0, so PCA's zero line stands clear of the axis
+                    y_range: Some((-0.04, 1.0)),
                     series: overlap_series,
                     ..Default::default()
                 },

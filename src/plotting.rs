@@ -30,6 +30,9 @@ pub enum Style {
     Dashed,
     /// Markers at (x, y).
     Markers,
+    /// Hollow rings at (x, y): marked points of a theory curve (an optimum), distinct from the
+    /// filled simulation markers.
+    Rings,
     /// Markers at (x, y) with vertical error bars y +- err.
     ErrorBars,
     /// Vertical dashed lines at each x (y ignored), spanning the panel.
@@ -159,6 +162,7 @@ const THIN_W: u32 = SS;
 const DASH: (u32, u32) = (9 * SS, 5 * SS);
 /// Marker radius.
 const MARKER_R: i32 = px(4);
+const RING_R: i32 = px(7);
 /// Half-width of error-bar caps.
 const CAP_HALF: i32 = px(4);
 /// Opacity of histogram bars and of bands.
@@ -297,7 +301,7 @@ fn extents(panel: &Panel) -> (Vec<f64>, Vec<f64>) {
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for s in &panel.series {
         match s.style {
-            Style::Line | Style::Dashed | Style::Markers => {
+            Style::Line | Style::Dashed | Style::Markers | Style::Rings => {
                 for (&x, &y) in s.x.iter().zip(&s.y) {
                     if accepts(x, xl) && accepts(y, yl) {
                         xs.push(x);
@@ -426,6 +430,8 @@ enum Shape {
     Path { pts: Vec<P>, dashed: bool },
     /// A filled circle marker.
     Dot(P),
+    /// A hollow circle marker, larger than a dot.
+    Ring(P),
     /// A vertical error bar at `x` from `lo` to `hi`, with caps where the bar is not clipped.
     Bar { x: f64, lo: f64, hi: f64, cap_lo: bool, cap_hi: bool },
     /// A filled, outlined rectangle with corners `a` and `b` (histogram bar).
@@ -545,6 +551,7 @@ fn shapes(s: &Series, frame: &Frame) -> Vec<Shape> {
         Style::Line => paths(false),
         Style::Dashed => paths(true),
         Style::Markers => (0..n).filter_map(at).filter(|&p| inside(p)).map(Shape::Dot).collect(),
+        Style::Rings => (0..n).filter_map(at).filter(|&p| inside(p)).map(Shape::Ring).collect(),
         Style::ErrorBars => {
             let mut out = Vec::new();
             for i in 0..n {
@@ -624,7 +631,7 @@ fn sample_points(shape: &Shape, out: &mut Vec<P>) {
     };
     match shape {
         Shape::Path { pts, .. } => pts.windows(2).for_each(|w| segment(w[0], w[1])),
-        Shape::Dot(p) => segment(*p, *p),
+        Shape::Dot(p) | Shape::Ring(p) => segment(*p, *p),
         Shape::Bar { x, lo, hi, .. } => segment((*x, *lo), (*x, *hi)),
         Shape::Rect { a, b } => {
             let mut y = a.1;
@@ -1057,6 +1064,7 @@ where
             pieces.iter().try_for_each(|piece| stroke(plot, &data(piece), line))
         }
         Shape::Dot(p) => plot.draw(&Circle::new(frame.data(*p), MARKER_R, color.filled())).map_err(msg),
+        Shape::Ring(p) => plot.draw(&Circle::new(frame.data(*p), RING_R, color.stroke_width(LINE_W))).map_err(msg),
         Shape::Bar { x, lo, hi, cap_lo, cap_hi } => {
             let (bottom, top) = (frame.data((*x, *lo)), frame.data((*x, *hi)));
             plot.draw(&PathElement::new(vec![bottom, top], line)).map_err(msg)?;
@@ -1194,6 +1202,7 @@ fn draw_legend_sample(area: &Area, style: Style, color: RGBColor, (x0, x1): (i32
             area.draw(&DashedPathElement::new(vec![(x0, cy), (x1, cy)], DASH.0, DASH.1, line))
         }
         Style::Markers => area.draw(&Circle::new((xm, cy), MARKER_R, color.filled())),
+        Style::Rings => area.draw(&Circle::new((xm, cy), RING_R, color.stroke_width(LINE_W))),
         Style::ErrorBars => {
             let e = px(7);
             area.draw(&PathElement::new(vec![(xm, cy - e), (xm, cy + e)], line)).map_err(msg)?;
@@ -1236,6 +1245,7 @@ mod tests {
                 series(Some("line"), 0, Style::Line, &x, &y, &[]),
                 series(Some("dashed"), 1, Style::Dashed, &x, &x.iter().map(|v| 0.3 * v - 1.0).collect::<Vec<_>>(), &[]),
                 series(Some("markers"), 2, Style::Markers, &x[..10], &y[..10], &[]),
+                series(Some("rings"), 2, Style::Rings, &[x[20]], &[y[20]], &[]),
                 series(Some("errors"), 3, Style::ErrorBars, &[0.5, 1.5, 2.5], &[0.5, -0.5, f64::NAN], &[0.1, 0.2, 0.1]),
                 series(Some("vlines"), 4, Style::VLines, &[1.0, 3.0], &[], &[]),
                 series(Some("hline"), 5, Style::HLine, &[], &[0.0], &[]),
@@ -1410,6 +1420,8 @@ mod tests {
         // Markers outside the frame or at missing values are skipped.
         let m = series(None, 0, Style::Markers, &[0.5, 0.5, 2.0], &[0.5, f64::NAN, 0.5], &[]);
         assert_eq!(shapes(&m, &frame), vec![Shape::Dot((0.5, 0.5))]);
+        let r = series(None, 0, Style::Rings, &[0.5, 0.5, 2.0], &[0.5, f64::NAN, 0.5], &[]);
+        assert_eq!(shapes(&r, &frame), vec![Shape::Ring((0.5, 0.5))]);
     }
 
     #[test]
