@@ -457,14 +457,12 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
     let csv_table = match rows.first().and_then(|r| r.spectrum.as_ref()) {
         Some(first) => {
             let mut cols: Vec<String> = t.columns.clone();
-            let tops = ["ssr_top_eigenvalue", "ssr_bulk_top_eigenvalue", "pca_top_eigenvalue", "pca_bulk_top_eigenvalue", "oracle_whitened_pca_top_eigenvalue"];
-            let overlaps = ["ssr_whitened_overlap", "ssr_overlap", "ssr_left_overlap", "pca_overlap", "oracle_whitened_pca_overlap"];
-            for c in tops {
+            for (c, _) in first.tops() {
                 cols.extend([c.to_string(), format!("{c}_se")]);
             }
-            for k in 0..first.spikes.len() {
+            for (k, o) in first.spikes.iter().enumerate() {
                 cols.push(format!("spike{k}_theta"));
-                for c in overlaps {
+                for (c, _) in o.stats() {
                     cols.extend([format!("spike{k}_{c}"), format!("spike{k}_{c}_se")]);
                 }
             }
@@ -472,12 +470,12 @@ fn emit_sim(rows: &[SimErrors], out: &OutArgs) -> Result<()> {
             for (r, base) in rows.iter().zip(&t.rows) {
                 let sp = r.spectrum.as_ref().ok_or_else(|| Error::input("rows with and without the spectral side cannot share one CSV"))?;
                 let mut v = base.clone();
-                for st in [&sp.ssr_top_eigenvalue, &sp.ssr_bulk_top_eigenvalue, &sp.pca_top_eigenvalue, &sp.pca_bulk_top_eigenvalue, &sp.oracle_whitened_pca_top_eigenvalue] {
+                for (_, st) in sp.tops() {
                     v.extend([st.mean, st.se]);
                 }
                 for o in &sp.spikes {
                     v.push(o.theta);
-                    for st in [&o.ssr_whitened_overlap, &o.ssr_overlap, &o.ssr_left_overlap, &o.pca_overlap, &o.oracle_whitened_pca_overlap] {
+                    for (_, st) in o.stats() {
                         v.extend([st.mean, st.se]);
                     }
                 }

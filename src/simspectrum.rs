@@ -40,6 +40,17 @@ fn cos2(u: &[f64], w: MatRef<'_, f64>, col: usize) -> f64 {
     dot(u, w, col).powi(2) / uu
 }
 
+/// Writes the lower triangle of T = D^{1/2} K D^{1/2} (eqs. (8), (S10)) into `t`, with D = Diag(R)
+/// given as `diag_r` and K's entries from `k` (the eigensolvers read the lower triangle only).
+fn fill_t(t: &mut Mat<f64>, diag_r: &[f64], k: impl Fn(usize, usize) -> f64) {
+    let sq: Vec<f64> = diag_r.iter().map(|x| x.sqrt()).collect();
+    for j in 0..sq.len() {
+        for i in j..sq.len() {
+            t[(i, j)] = sq[i] * k(i, j) * sq[j];
+        }
+    }
+}
+
 /// Runs the spectral measurements on one sample X.
 pub fn spectral_trial(x: MatRef<'_, f64>, lambda: f64, sigma: &SigmaAtD, par: Par) -> Result<SpectralTrial> {
     spectral_trial_masked(x, lambda, 0.0, sigma, par)
@@ -60,8 +71,8 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     let keep = 1.0 - p;
     let a_of = |t: f64| crate::spectral::a_of_t(t) / keep;
     let dg: Vec<f64> = (0..d).map(|i| r[(i, i)]).collect();
-    let sq: Vec<f64> = dg.iter().map(|x| x.sqrt()).collect();
-    let t = Mat::from_fn(d, d, |i, j| sq[i] * k[(i, j)] * sq[j]);
+    let mut t = Mat::zeros(d, d);
+    fill_t(&mut t, &dg, |i, j| k[(i, j)]);
     drop(k);
     drop(r);
     if sigma.spikes.is_empty() {
@@ -134,12 +145,7 @@ fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws
     use faer::dyn_stack::MemStack;
     use faer::linalg::evd::self_adjoint_evd;
     let d = s.nrows();
-    let sq: Vec<f64> = diag_r.iter().map(|x| x.sqrt()).collect();
-    for j in 0..d {
-        for i in j..d {
-            ws.t[(i, j)] = sq[i] * (s[(i, j)] + if i == j { lambda } else { 0.0 }) * sq[j];
-        }
-    }
+    fill_t(&mut ws.t, diag_r, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
     let mut tv = faer::diag::Diag::<f64>::zeros(d);
     self_adjoint_evd(ws.t.as_ref(), tv.as_mut(), None, Par::Seq, MemStack::new(&mut ws.mem), Default::default())
         .map_err(|e| Error::Numerical(format!("eigenvalues of T: {e:?}")))?;
@@ -223,6 +229,32 @@ pub struct SpectralSummary {
     pub pca_bulk_top_eigenvalue: Stat,
     pub oracle_whitened_pca_top_eigenvalue: Stat,
     pub spikes: Vec<SpikeOverlaps>,
+}
+
+impl SpectralSummary {
+    /// The top-eigenvalue statistics with their column names, in output order.
+    pub fn tops(&self) -> [(&'static str, &Stat); 5] {
+        [
+            ("ssr_top_eigenvalue", &self.ssr_top_eigenvalue),
+            ("ssr_bulk_top_eigenvalue", &self.ssr_bulk_top_eigenvalue),
+            ("pca_top_eigenvalue", &self.pca_top_eigenvalue),
+            ("pca_bulk_top_eigenvalue", &self.pca_bulk_top_eigenvalue),
+            ("oracle_whitened_pca_top_eigenvalue", &self.oracle_whitened_pca_top_eigenvalue),
+        ]
+    }
+}
+
+impl SpikeOverlaps {
+    /// The overlap statistics with their column names, in output order.
+    pub fn stats(&self) -> [(&'static str, &Stat); 5] {
+        [
+            ("ssr_whitened_overlap", &self.ssr_whitened_overlap),
+            ("ssr_overlap", &self.ssr_overlap),
+            ("ssr_left_overlap", &self.ssr_left_overlap),
+            ("pca_overlap", &self.pca_overlap),
+            ("oracle_whitened_pca_overlap", &self.oracle_whitened_pca_overlap),
+        ]
+    }
 }
 
 /// Summarizes trials; `thetas` are the spikes' strengths in order.
