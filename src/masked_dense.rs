@@ -63,7 +63,7 @@ pub fn solve(pop: &Population, alpha: f64, lambda0: f64, p: f64) -> Result<Dense
 }
 
 impl DenseMasked {
-    /// Dbar_k = Qbar_kk = G_kk / Λ_k.
+    /// Dbar_k = Qbar_kk = G_kk / Λ_k (eq. (S11)).
     pub fn dbar(&self) -> Vec<f64> {
         self.eq.dbar.iter().zip(&self.big_lambda).map(|(g, l)| g / l).collect()
     }

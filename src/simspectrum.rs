@@ -153,7 +153,8 @@ fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws
     Ok(SpectralTrial { ssr_eigs: (0..d).map(|i| crate::spectral::a_of_t(tv[i])).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
 }
 
-/// The spectra of a lambda sweep on one sample without spikes (p = 0), one per lambda in order.
+/// The spectra of a lambda sweep on one sample without spikes (p = 0), one per lambda in order:
+/// the eigenvalues of T(lambda) mapped to A-hat's (eq. (8)), and S's.
 /// Each lambda is one sequential eigenvalue solve; `workers` of them run side by side (the
 /// tridiagonalization is memory bound and gains more from this than from splitting one solve).
 /// Worker w takes lambdas w, w + W, ... in its own buffers, so the results do not depend on W.

@@ -457,16 +457,17 @@ pub fn ssr_errors_sweep(x: MatRef<'_, f64>, lambdas: &[f64], sigma: &SigmaAtD, p
     Ok(ssr_sweep_from_gram(&s, x.nrows(), lambdas, sigma, par)?.errors)
 }
 
-/// What one eigendecomposition of S gives a lambda sweep: the errors (delta, E_train, E_gen)
-/// and Diag(R(lambda)) per lambda, and the eigenvalues of S (ascending).
+/// What one eigendecomposition of S gives a lambda sweep: the errors (delta, E_train, E_gen) of
+/// eqs. (1)-(3) and Diag(R(lambda)) per lambda, and the eigenvalues of S (ascending).
 pub struct SsrSweep {
     pub errors: Vec<(f64, f64, f64)>,
     pub diag_r: Vec<Vec<f64>>,
     pub eig_s: Vec<f64>,
 }
 
-/// `ssr_errors_sweep` from S = X^T X / n itself (n samples), also returning Diag(R) per lambda
-/// and S's eigenvalues, so that the spectral sweep needs no further factorization of S + lambda I.
+/// `ssr_errors_sweep` (eqs. (1)-(3)) from S = X^T X / n itself (n samples), also returning Diag(R)
+/// per lambda and S's eigenvalues, so that the spectral sweep (eq. (8)) needs no further
+/// factorization of S + lambda I.
 pub fn ssr_sweep_from_gram(s: &Mat<f64>, n: usize, lambdas: &[f64], sigma: &SigmaAtD, par: Par) -> Result<SsrSweep> {
     use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
     let d = s.nrows();

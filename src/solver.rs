@@ -310,7 +310,8 @@ pub fn errors_sweep(pop: &Population, points: &[(f64, f64)]) -> Result<Vec<Error
     errors_sweep_masked(pop, points, 0.0)
 }
 
-/// `errors_masked` along a sweep of (alpha, lambda0) points at one masking ratio p, warm-started.
+/// `errors_masked` (eqs. (15), (S9), (S11)) along a sweep of (alpha, lambda0) points at one masking
+/// ratio p, warm-started.
 pub fn errors_sweep_masked(pop: &Population, points: &[(f64, f64)], p: f64) -> Result<Vec<Errors>> {
     let mut out = Vec::with_capacity(points.len());
     let mut warm = None;
