@@ -118,7 +118,7 @@ enum Command {
         #[arg(long)]
         spectrum: bool,
         /// Masking ratio p in [0, 1), one value: the test loss (15) of A_p, and with --spectrum/--spike its spectrum; default one-at-a-time SSR
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P", value_parser = one_number)]
         mask_ratio: f64,
         /// Run only shard I of N (trials t with t mod N = I-1) and print its raw trials as JSON,
         /// for `mssr merge`
@@ -132,16 +132,16 @@ enum Command {
     /// Theory: eigenvalue density and exact bulk edges of A-hat (SSR) and of S (PCA), eqs. (8)-(10)
     Spectrum {
         /// Sample ratio n/d, one value
-        #[arg(long, allow_hyphen_values = true)]
+        #[arg(long, allow_hyphen_values = true, value_parser = one_number)]
         alpha: f64,
         /// Ridge penalty (lambda0 with --mask-ratio), one value
-        #[arg(long, allow_hyphen_values = true)]
+        #[arg(long, allow_hyphen_values = true, value_parser = one_number)]
         lambda: f64,
         /// Grid points of each density
         #[arg(long, default_value_t = 400)]
         points: usize,
         /// Masking ratio p in [0, 1), one value: the spectrum of A_p (eq. (14), theory (S10)); default one-at-a-time SSR
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P")]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "P", value_parser = one_number)]
         mask_ratio: f64,
         #[command(flatten)]
         model: ModelArgs,
@@ -186,7 +186,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         alpha: String,
         /// lambda0 at which the 1-D optimum over p is taken
-        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = one_number)]
         lambda: f64,
         /// Search range of the ridge, lo:hi (log scale)
         #[arg(long, default_value = "1e-4:100")]
@@ -397,6 +397,14 @@ fn dispatch(cmd: Command) -> Result<()> {
 struct ShardFile {
     shard: Shard,
     runs: Vec<TrialRun>,
+}
+
+/// Parses an option that takes one number; a list or range gets a message saying so.
+fn one_number(s: &str) -> std::result::Result<f64, String> {
+    if s.contains(',') || s.contains(':') {
+        return Err("this option takes one number here, not a list or range (`errors`, `spikes` and `optimal` take lists)".into());
+    }
+    s.trim().parse::<f64>().map_err(|e| format!("{e}"))
 }
 
 /// All (alpha, lambda) pairs, lambda fastest.
