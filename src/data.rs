@@ -28,7 +28,11 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
         let line = i + 1;
         let rec = rec.map_err(|e| Error::input(format!("{name}: line {line}: malformed CSV ({e})")))?;
         if rec.iter().all(|c| c.is_empty()) {
-            continue;
+            // a line of blanks is skipped; a row of empty cells is missing data, not nothing
+            if rec.len() == 1 {
+                continue;
+            }
+            return Err(Error::input(format!("{name}: line {line}: all {} cells are empty (missing values are not supported)", rec.len())));
         }
         if let Some(w) = width {
             if rec.len() != w {
@@ -38,7 +42,13 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
             width = Some(rec.len());
         }
         if header && head.is_none() {
-            head = Some(rec.iter().map(|s| s.to_string()).collect());
+            let names: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+            for (j, n) in names.iter().enumerate() {
+                if let Some(k) = names[..j].iter().position(|m| m == n) {
+                    return Err(Error::input(format!("{name}: column name '{n}' appears twice in the header (columns {} and {})", k + 1, j + 1)));
+                }
+            }
+            head = Some(names);
             continue;
         }
         let mut row = Vec::with_capacity(rec.len());
@@ -172,6 +182,13 @@ mod tests {
         assert!(parse_numeric_csv("", false, "f").is_err());
         assert!(parse_numeric_csv("a,b\n", true, "f").is_err());
         assert!(parse_numeric_csv("1,NaN\n", false, "f").is_err());
+        // a row of empty cells is missing data (it used to be skipped); blank lines are skipped
+        let e = parse_numeric_csv("1,2\n,\n3,4\n", false, "f").unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("empty"), "{e}");
+        assert_eq!(parse_numeric_csv("1,2\n\n   \n3,4\n", false, "f").unwrap().rows.len(), 2);
+        // duplicate column names are ambiguous (which one would --drop-columns drop?)
+        let e = parse_numeric_csv("a,b,a\n1,2,3\n", true, "f").unwrap_err().to_string();
+        assert!(e.contains("'a' appears twice") && e.contains("columns 1 and 3"), "{e}");
     }
 
     #[test]
