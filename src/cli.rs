@@ -175,10 +175,10 @@ enum Command {
     Validate(crate::validate::ValidateArgs),
     /// Theory: the masking ratio and ridge minimizing the test loss (15), beside the best one-at-a-time SSR
     ///
-    /// p is searched in [0, 0.95] (as p -> 1 the ridge lambda0/(1-p) grows without bound and the loss tends to
+    /// p is searched in [0, 0.95] (as p -> 1 the masking ridge dominates, A_p -> 0 and the loss tends to
     /// tr(Σ)/d, that of predicting 0), lambda0 in --lambda-range; an optimum at p = 0.95 or at an end of
     /// --lambda-range is reported on stderr (p = 0 is a result, not a range artifact: masking one coordinate at a
-    /// time is best there). With --lambda 0 and alpha <= 1, p = 0 is singular and p starts at 0.001.
+    /// time is best there). Where p = 0 is singular (--lambda 0 with alpha <= 1 or a singular Σ) p starts at 0.001.
     /// Columns: p_opt and loss_p_opt at --lambda; joint_* over (p, lambda0); ssr_loss at --lambda with p = 0
     /// (empty where singular); ssr_lambda_opt and ssr_loss_opt for p = 0 with the best ridge
     Optimal {
@@ -304,12 +304,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             for &a in &alphas {
                 let (p1, l1) = crate::optimize::optimal_mask_ratio(&pop, a, lambda)?;
                 let (pj, lj, lossj) = crate::optimize::optimal_mask_and_ridge(&pop, a, lo, hi)?;
-                let ssr = match crate::solver::errors(&pop, a, lambda, None) {
-                    Ok(e) => e.gen_error,
-                    // lambda = 0 at alpha <= 1: SSR is singular, masking (p > 0) is not
-                    Err(e) if e.is_input() && crate::solver::check_masked_params(&pop, a, lambda, 0.5).is_ok() => f64::NAN,
-                    Err(e) => return Err(e),
-                };
+                let ssr = crate::optimize::ssr_loss_beside_masking(&pop, a, lambda)?;
                 let (ls, gs) = crate::optimize::optimal_lambda(&pop, a, lo, hi)?;
                 let warn = |what: &str, x: f64| {
                     if !out.quiet {
@@ -318,6 +313,10 @@ fn dispatch(cmd: Command) -> Result<()> {
                 };
                 if p1 >= crate::optimize::P_MAX {
                     warn("best p", p1);
+                }
+                let p_lo = crate::optimize::mask_ratio_range(&pop, a, lambda).0;
+                if p_lo > 0.0 && p1 <= p_lo && !out.quiet {
+                    eprintln!("optimal: at alpha = {a} the best p = {p1} is the lower end of its search range (p = 0 is singular at this lambda): the loss falls toward its limit p -> 0+");
                 }
                 if pj >= crate::optimize::P_MAX {
                     warn("joint best p", pj);
@@ -402,7 +401,7 @@ struct ShardFile {
 /// Parses an option that takes one number; a list or range gets a message saying so.
 fn one_number(s: &str) -> std::result::Result<f64, String> {
     if s.contains(',') || s.contains(':') {
-        return Err("this option takes one number here, not a list or range (`errors`, `spikes` and `optimal` take lists)".into());
+        return Err("this option takes one number, not a list or range".into());
     }
     s.trim().parse::<f64>().map_err(|e| format!("{e}"))
 }

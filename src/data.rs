@@ -24,15 +24,22 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
     let mut head = None;
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut width = None;
+    let mut empty_row = None;
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 1;
         let rec = rec.map_err(|e| Error::input(format!("{name}: line {line}: malformed CSV ({e})")))?;
         if rec.iter().all(|c| c.is_empty()) {
-            // a line of blanks is skipped; a row of empty cells is missing data, not nothing
-            if rec.len() == 1 {
-                continue;
+            // blank lines and rows of empty cells after the data (spreadsheet exports end with
+            // ",,") are skipped; a row of empty cells between data rows is missing data
+            if rec.len() > 1 {
+                empty_row.get_or_insert(line);
             }
-            return Err(Error::input(format!("{name}: line {line}: all {} cells are empty (missing values are not supported)", rec.len())));
+            continue;
+        }
+        if let Some(e) = empty_row.take() {
+            if !rows.is_empty() || head.is_some() {
+                return Err(Error::input(format!("{name}: line {e}: a row of empty cells between data rows (missing values are not supported)")));
+            }
         }
         if let Some(w) = width {
             if rec.len() != w {
@@ -42,13 +49,7 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
             width = Some(rec.len());
         }
         if header && head.is_none() {
-            let names: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
-            for (j, n) in names.iter().enumerate() {
-                if let Some(k) = names[..j].iter().position(|m| m == n) {
-                    return Err(Error::input(format!("{name}: column name '{n}' appears twice in the header (columns {} and {})", k + 1, j + 1)));
-                }
-            }
-            head = Some(names);
+            head = Some(rec.iter().map(|s| s.to_string()).collect());
             continue;
         }
         let mut row = Vec::with_capacity(rec.len());
@@ -182,13 +183,14 @@ mod tests {
         assert!(parse_numeric_csv("", false, "f").is_err());
         assert!(parse_numeric_csv("a,b\n", true, "f").is_err());
         assert!(parse_numeric_csv("1,NaN\n", false, "f").is_err());
-        // a row of empty cells is missing data (it used to be skipped); blank lines are skipped
+        // a row of empty cells between data rows is missing data (it used to be skipped); at the
+        // end (spreadsheet exports) it is skipped, as are blank lines
         let e = parse_numeric_csv("1,2\n,\n3,4\n", false, "f").unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("empty"), "{e}");
+        let e = parse_numeric_csv("a,b\n1,2\n , \n3,4\n", true, "f").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("empty"), "{e}");
         assert_eq!(parse_numeric_csv("1,2\n\n   \n3,4\n", false, "f").unwrap().rows.len(), 2);
-        // duplicate column names are ambiguous (which one would --drop-columns drop?)
-        let e = parse_numeric_csv("a,b,a\n1,2,3\n", true, "f").unwrap_err().to_string();
-        assert!(e.contains("'a' appears twice") && e.contains("columns 1 and 3"), "{e}");
+        assert_eq!(parse_numeric_csv("2,0.5\r\n0.5,1\r\n,\r\n,\r\n", false, "f").unwrap().rows, vec![vec![2.0, 0.5], vec![0.5, 1.0]]);
     }
 
     #[test]

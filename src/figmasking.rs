@@ -7,7 +7,7 @@ use crate::plotting::{Figure, Panel, Series, Style};
 use crate::progress::Progress;
 use crate::shard::Shard;
 use crate::simulation::{run_trials_masked, summarize_run, SimConfig};
-use crate::solver::{errors, errors_masked};
+use crate::solver::errors_masked;
 use crate::spec::{parse_grid, ModelSpec};
 use crate::table::Table;
 
@@ -74,7 +74,7 @@ pub fn optimal_mask_ratio_figure(spec: &FigureSpec, model: &ModelSpec, name: &st
     let mut t = Table::new(&["alpha", "p_opt", "loss_p_opt", "ssr_loss", "ssr_loss_best_lambda"]);
     for &a in &alphas {
         let (p, l) = optimal_mask_ratio(&pop, a, lambda)?;
-        let ssr = errors(&pop, a, lambda, None)?.gen_error;
+        let ssr = crate::optimize::ssr_loss_beside_masking(&pop, a, lambda)?;
         let (_, best) = optimal_lambda(&pop, a, 1e-4, 1e2)?;
         t.push(vec![a, p, l, ssr, best]);
     }

@@ -70,11 +70,23 @@ pub fn optimal_lambda_masked(pop: &Population, alpha: f64, p: f64, lo: f64, hi: 
     Ok((x.exp(), g))
 }
 
-/// Largest masking ratio searched: as p -> 1 the ridge lambda0/(1-p) grows without bound and the
-/// loss tends to tr(Σ)/d (predicting 0), while the 1/(1-p) factors of (15) lose digits.
+/// Largest masking ratio searched: as p -> 1 the masking ridge p Diag(Σ) + lambda0/(1-p) dominates
+/// K, A_p -> 0 and the loss tends to tr(Σ)/d (predicting 0), while the 1/(1-p) factors of (15)
+/// lose digits.
 pub const P_MAX: f64 = 0.95;
 
-/// Smallest masking ratio searched where p = 0 is singular (lambda0 = 0 with alpha <= 1).
+/// One-at-a-time SSR's E_gen (6) at (alpha, lambda), beside a masking optimum: NaN where SSR is
+/// singular (lambda = 0 with alpha <= 1 or a singular Σ) but masking (p > 0) is not.
+pub fn ssr_loss_beside_masking(pop: &Population, alpha: f64, lambda: f64) -> Result<f64> {
+    match crate::solver::errors(pop, alpha, lambda, None) {
+        Ok(e) => Ok(e.gen_error),
+        Err(e) if e.is_input() && crate::solver::check_masked_params(pop, alpha, lambda, 0.5).is_ok() => Ok(f64::NAN),
+        Err(e) => Err(e),
+    }
+}
+
+/// Smallest masking ratio searched where p = 0 is singular (lambda0 = 0 with alpha <= 1, or a
+/// singular Σ).
 pub const P_MIN_SINGULAR: f64 = 1e-3;
 
 /// The range of p searched at (alpha, lambda0): [0, P_MAX], or from `P_MIN_SINGULAR` when p = 0
@@ -153,6 +165,12 @@ mod tests {
         }
         let (pj, _, lj) = optimal_mask_and_ridge(&pop, 0.5, 1e-4, 1e2).unwrap();
         assert!(lj <= l && pj < P_MAX);
+        // SSR beside it: undefined (NaN) where singular, E_gen elsewhere; bad input stays an error
+        assert!(ssr_loss_beside_masking(&pop, 0.5, 0.0).unwrap().is_nan());
+        assert_eq!(ssr_loss_beside_masking(&pop, 1.5, 0.0).unwrap(), errors(&pop, 1.5, 0.0, None).unwrap().gen_error);
+        assert!(ssr_loss_beside_masking(&pop, 1.5, -1.0).is_err());
+        assert_eq!(mask_ratio_range(&pop, 0.5, 0.0).0, P_MIN_SINGULAR);
+        assert_eq!(mask_ratio_range(&pop, 0.5, 0.1).0, 0.0);
     }
 
     #[test]

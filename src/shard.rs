@@ -61,4 +61,24 @@ mod tests {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn undefined_numbers_survive_the_shard_round_trip() {
+        // NaN (a one-trial standard error, a failed mean, A_p's training error) is written as
+        // null and must read back as NaN, not make the shard file unreadable
+        use crate::simulation::TrialScalars;
+        use crate::validate::Point;
+        let p = Point { d: 100, trials: 1, mean: f64::NAN, se: f64::NAN };
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(text.contains("null"), "{text}");
+        let back: Point = serde_json::from_str(&text).unwrap();
+        assert!(back.mean.is_nan() && back.se.is_nan() && back.d == 100);
+        let t = TrialScalars { delta: 0.5, train: f64::NAN, gen: 1.25, spectral: None };
+        let back: TrialScalars = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert!(back.train.is_nan() && back.gen == 1.25);
+        let rows: Vec<[f64; 5]> = serde_json::from_str::<serde_json::Value>("[[0.1, null, 0.3, 0.4, null]]")
+            .map(|v| nan_rows_from_null(v).unwrap())
+            .unwrap();
+        assert!(rows[0][1].is_nan() && rows[0][4].is_nan() && rows[0][2] == 0.3);
+    }
 }

@@ -119,6 +119,7 @@ impl Rule {
 pub struct Point {
     pub d: usize,
     pub trials: usize,
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub mean: f64,
     #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub se: f64,
@@ -135,6 +136,7 @@ impl Point {
 pub struct Check {
     pub group: String,
     pub quantity: String,
+    #[serde(deserialize_with = "crate::shard::nan_from_null")]
     pub theory: f64,
     pub sims: Vec<Point>,
     pub rule: Rule,

@@ -193,8 +193,8 @@ fn bad_spectral_input_is_refused() {
     refuses(&["spectrum", "--alpha", "2", "--lambda", "0.1", "--points", "1"], "points", None);
     refuses(&["spectrum", "--alpha", "0.5", "--lambda", "0"], "alpha > 1", None);
     // options of one value say so when given a list
-    refuses(&["spectrum", "--alpha", "2,3", "--lambda", "0.1"], "one number here, not a list", None);
-    refuses(&["simulate", "--d", "20", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0,0.5"], "one number here, not a list", None);
+    refuses(&["spectrum", "--alpha", "2,3", "--lambda", "0.1"], "one number, not a list", None);
+    refuses(&["simulate", "--d", "20", "--alpha", "2", "--lambda", "0.1", "--mask-ratio", "0,0.5"], "one number, not a list", None);
 }
 
 /// Runs `base` once and as three shards, merges the shards (in reverse order) and checks the

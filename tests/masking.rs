@@ -190,8 +190,8 @@ points = "0.5"
     let sim = &r.tables[1].1;
     let (m, se) = (sim.column("ssr_overlap")[0], sim.column("ssr_overlap_se")[0]);
     let th = theory.column("ssr_overlap")[1];
-    // 0.01: room for the O(1/d) finite-size bias at d = 300 (about 0.001 at d = 400 in theory §10's
-    // table; validate extrapolates it away at p = 0.5 and 0.75); the closed-form test above pins (S10)
+    // 0.01: room for the O(1/d) finite-size bias at d = 300 (validate extrapolates it away at
+    // p = 0.5 and 0.75); the isotropic closed-form test pins (S10) itself
     assert!(se > 0.0 && (m - th).abs() < 4.0 * se + 0.01, "simulated {m} ± {se} vs theory {th}");
 }
 
