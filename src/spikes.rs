@@ -223,7 +223,8 @@ pub fn eigvec_overlaps(p: &Problem, spike: &Spike, t: f64) -> Result<(f64, f64)>
 #[derive(Debug, Clone, Serialize)]
 pub struct SpikeReport {
     pub theta: f64,
-    pub support: String,
+    /// The noise atom (0-based) the spike lives on; null for a spike on all coordinates.
+    pub spike_atom: Option<usize>,
     pub ssr_threshold: f64,
     pub pca_threshold: f64,
     /// Limit of A-hat's top eigenvalue (a-scale), null below the threshold.
@@ -296,9 +297,9 @@ impl SpikeContext {
         let o = spike_theory(&self.oracle, &eff, &self.oracle_edge)?;
         Ok(SpikeReport {
             theta: spike.theta,
-            support: match spike.support {
-                Support::All => "all".into(),
-                Support::Atom(j) => format!("atom {j}"),
+            spike_atom: match spike.support {
+                Support::All => None,
+                Support::Atom(j) => Some(j),
             },
             ssr_threshold: s.threshold,
             pca_threshold: q.threshold,

@@ -153,6 +153,8 @@ fn spectrum_and_spikes_json() {
         assert!(rows[1].get(k).is_some(), "missing {k}");
     }
     assert!(rows[0]["ssr_outlier"].is_null(), "theta 0.5 is below SSR's threshold 0.6546");
+    // the same key as the table and CSV: null on all coordinates, the atom index otherwise
+    assert!(rows[1]["spike_atom"].is_null() && rows[2]["spike_atom"] == 1, "{:?}", rows[2]["spike_atom"]);
     assert!((rows[1]["ssr_overlap"].as_f64().unwrap() - 0.6666).abs() < 1e-4);
     // a grid of masking ratios: one row per p, PCA unchanged, A_p's threshold as validated (p = 0.5: 0.6655)
     let v = json(&mssr(&["spikes", "--alpha", "2", "--lambda", "0.1", "--noise", "0.5:0.5,2:0.5", "--spike", "2", "--mask-ratio", "0,0.5,0.75", "--json"]));
