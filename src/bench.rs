@@ -325,6 +325,25 @@ fn phases(b: &mut Bench, d: usize) -> Result<()> {
     let evd_err = |e: faer::linalg::evd::EvdError| Error::Numerical(format!("{e:?}"));
     b.run("phases", "one d x d eigendecomposition, vectors", format!("d = {d}"), None, plan, || k.self_adjoint_eigen(Side::Lower).map_err(evd_err))?;
     b.run("phases", "one d x d eigendecomposition, values only", format!("d = {d}"), None, plan, || k.self_adjoint_eigenvalues(Side::Lower).map_err(evd_err))?;
+    // the spectral sweep's kernel: faer's one-stage values-only solve against the two-stage one,
+    // alone and two side by side (as the sweep's two workers run them)
+    let faer_seq = || -> Result<Vec<f64>> {
+        use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
+        let mut mem = faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(d, ComputeEigenvectors::No, Par::Seq, Default::default()));
+        let mut s = faer::diag::Diag::<f64>::zeros(d);
+        self_adjoint_evd(k.as_ref(), s.as_mut(), None, Par::Seq, faer::dyn_stack::MemStack::new(&mut mem), Default::default()).map_err(evd_err)?;
+        Ok((0..d).map(|i| s.column_vector()[i]).collect())
+    };
+    let two_stage = || crate::symeig::eigenvalues_lower(k.clone().as_mut(), Par::Seq);
+    let pair = |f: &(dyn Fn() -> Result<Vec<f64>> + Sync)| {
+        let (x, y) = rayon::join(f, f);
+        Ok((x?, y?))
+    };
+    let pd = format!("d = {d}, one thread each");
+    b.run("phases", "eigenvalues only: faer one-stage", pd.clone(), None, plan, faer_seq)?;
+    b.run("phases", "eigenvalues only: symeig two-stage", pd.clone(), None, plan, two_stage)?;
+    b.run("phases", "eigenvalues only: faer one-stage, 2 side by side", pd.clone(), None, plan, || pair(&faer_seq))?;
+    b.run("phases", "eigenvalues only: symeig two-stage, 2 side by side", pd, None, plan, || pair(&two_stage))?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub mod simspectrum;
 pub mod simulation;
 pub mod solver;
 pub mod spikes;
+pub mod symeig;
 pub mod spec;
 pub mod spectral;
 pub mod table;

@@ -3,7 +3,7 @@
 //! and squared overlaps of top eigenvectors with the spike directions (eqs. (13), (13b)).
 use crate::error::{Error, Result};
 use crate::simulation::{Base, SigmaAtD, Stat};
-use faer::{Mat, MatRef, Par, Side};
+use faer::{Mat, MatMut, MatRef, Par, Side};
 use serde::{Deserialize, Serialize};
 
 /// One trial's spectral measurements.
@@ -25,9 +25,10 @@ fn evd(m: &Mat<f64>, what: &str) -> Result<(Vec<f64>, Mat<f64>)> {
     Ok(((0..m.nrows()).map(|i| s[i]).collect(), e.U().to_owned()))
 }
 
-/// Eigenvalues only (ascending): what is needed when there is no spike to compare vectors with.
-fn eigenvalues(m: &Mat<f64>, what: &str) -> Result<Vec<f64>> {
-    m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| Error::Numerical(format!("eigenvalues of {what}: {e:?}")))
+/// Eigenvalues only (ascending), destroying `m`'s lower triangle: what is needed when there is
+/// no spike to compare vectors with. Sequential two-stage solve (`symeig`); callers run two at once.
+fn eigenvalues(m: MatMut<'_, f64>, what: &str) -> Result<Vec<f64>> {
+    crate::symeig::eigenvalues_lower(m, Par::Seq).map_err(|e| Error::Numerical(format!("eigenvalues of {what}: {e}")))
 }
 
 fn dot(a: &[f64], b: MatRef<'_, f64>, col: usize) -> f64 {
@@ -77,8 +78,10 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     drop(r);
     if sigma.spikes.is_empty() {
         // no spike: only the spectra are measured, so no eigenvectors and no oracle
-        let tv = eigenvalues(&t, "T")?;
-        let sv = eigenvalues(s, "S")?;
+        let mut t = t;
+        let mut s_copy = s.clone();
+        let (tv, sv) = rayon::join(|| eigenvalues(t.as_mut(), "T"), || eigenvalues(s_copy.as_mut(), "S"));
+        let (tv, sv) = (tv?, sv?);
         return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
     }
     let (tv, tw) = evd(&t, "T")?;
@@ -123,40 +126,32 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
-/// Buffers of one worker of a spectral lambda sweep: T and the eigenvalue solver's scratch,
-/// allocated once and reused for every lambda the worker takes (faer's explicit-workspace style).
+/// Buffers of one worker of a spectral lambda sweep: T, allocated once and reused for every
+/// lambda the worker takes (faer's explicit-workspace style).
 struct SweepWorkspace {
     t: Mat<f64>,
-    mem: faer::dyn_stack::MemBuffer,
 }
 
 impl SweepWorkspace {
-    /// Buffers for d x d problems, solved sequentially.
+    /// Buffers for d x d problems.
     fn new(d: usize) -> Self {
-        use faer::linalg::evd::{self_adjoint_evd_scratch, ComputeEigenvectors};
-        SweepWorkspace { t: Mat::zeros(d, d), mem: faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(d, ComputeEigenvectors::No, Par::Seq, Default::default())) }
+        SweepWorkspace { t: Mat::zeros(d, d) }
     }
 }
 
 /// The spectra of one sample without spikes at one lambda of a sweep (p = 0), from S, Diag(R)
 /// and S's eigenvalues already computed by the sweep: only T = D^{1/2}(S + lambda I)D^{1/2}
-/// (eq. (8)) is new, one sequential eigenvalue solve in the worker's buffers.
+/// (eq. (8)) is new, one sequential two-stage eigenvalue solve (`symeig`) in the worker's buffers.
 fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
-    use faer::dyn_stack::MemStack;
-    use faer::linalg::evd::self_adjoint_evd;
-    let d = s.nrows();
     fill_t(&mut ws.t, diag_r, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
-    let mut tv = faer::diag::Diag::<f64>::zeros(d);
-    self_adjoint_evd(ws.t.as_ref(), tv.as_mut(), None, Par::Seq, MemStack::new(&mut ws.mem), Default::default())
-        .map_err(|e| Error::Numerical(format!("eigenvalues of T: {e:?}")))?;
-    let tv = tv.column_vector();
-    Ok(SpectralTrial { ssr_eigs: (0..d).map(|i| crate::spectral::a_of_t(tv[i])).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
+    let tv = crate::symeig::eigenvalues_lower(ws.t.as_mut(), Par::Seq).map_err(|e| Error::Numerical(format!("T at lambda = {lambda}: {e}")))?;
+    Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
 }
 
 /// The spectra of a lambda sweep on one sample without spikes (p = 0), one per lambda in order:
 /// the eigenvalues of T(lambda) mapped to A-hat's (eq. (8)), and S's.
 /// Each lambda is one sequential eigenvalue solve; `workers` of them run side by side (the
-/// tridiagonalization is memory bound and gains more from this than from splitting one solve).
+/// two-stage reduction is compute bound, so they hardly slow each other down).
 /// Worker w takes lambdas w, w + W, ... in its own buffers, so the results do not depend on W.
 pub fn spectra_of_sweep(s: &Mat<f64>, lambdas: &[f64], sweep: &crate::simulation::SsrSweep, workers: usize) -> Result<Vec<SpectralTrial>> {
     use rayon::prelude::*;
