@@ -99,9 +99,9 @@ enum Command {
     },
     /// Monte Carlo at finite d: Gaussian samples, A-hat by eq. (1), errors (2)-(3) exactly
     Simulate {
-        /// Dimension d (dense models use their own)
-        #[arg(long, default_value_t = 500)]
-        d: usize,
+        /// Dimension d [default: 500; --cov and --data have their own, and a different --d is refused]
+        #[arg(long)]
+        d: Option<usize>,
         /// Sample ratio n/d: a value, list or range
         #[arg(long, allow_hyphen_values = true)]
         alpha: String,
@@ -268,6 +268,12 @@ fn dispatch(cmd: Command) -> Result<()> {
             let spikes = spec.spikes(&pop)?;
             let alphas = parse_grid("--alpha", &alpha)?;
             let lambdas = parse_grid("--lambda", &lambda)?;
+            let d = match (d, pop.fixed_dim()) {
+                (Some(d), Some(own)) if d != own => {
+                    return Err(Error::input(format!("--d {d}: this covariance has its own dimension d = {own} (leave --d out)")));
+                }
+                (d, own) => d.or(own).unwrap_or(500),
+            };
             let cfg = SimConfig { d, trials, seed };
             let shard = match &shard {
                 Some(s) => Shard::parse(s)?,

@@ -347,4 +347,9 @@ fn out_directories_are_created_and_singular_cov_simulates_its_own_bayes_error() 
     let sim = json(&mssr(&["simulate", "--alpha", "2", "--lambda", "0.1", "--cov", cov.to_str().unwrap(), "--trials", "2", "--json", "-q"]));
     assert_eq!(th["bayes_error"].as_f64(), Some(0.5));
     assert_eq!(sim["bayes_error"]["mean"].as_f64(), Some(0.5));
+    // the covariance fixes d: the same --d is accepted, another one refused instead of ignored
+    let c = cov.to_str().unwrap();
+    let same = mssr(&["simulate", "--alpha", "2", "--lambda", "0.1", "--cov", c, "--d", "2", "--trials", "2", "--json", "-q"]);
+    assert_eq!(json(&same)["d"].as_u64(), Some(2), "{}", String::from_utf8_lossy(&same.stderr));
+    refuses(&["simulate", "--alpha", "2", "--lambda", "0.1", "--cov", c, "--d", "500"], "own dimension d = 2", None);
 }
