@@ -420,8 +420,14 @@ fn learning_curve_figure(spec: &FigureSpec, model: &ModelSpec, name: &str, quiet
     })
 }
 
-/// Writes `<out>/<name>.png` and one `<out>/<name>_<table>.csv` per table (atomically).
-pub fn write(r: &Rendered, out: &Path, name: &str) -> Result<Vec<PathBuf>> {
+/// Writes `<out>/<name>.png` and one `<out>/<name>_<table>.csv` per table (atomically); unless
+/// `quiet`, says on stderr which points a fixed axis range leaves out of the PNG (the CSVs have them).
+pub fn write(r: &Rendered, out: &Path, name: &str, quiet: bool) -> Result<Vec<PathBuf>> {
+    if !quiet {
+        for w in crate::plotting::off_scale_points(&r.figure)? {
+            eprintln!("{name}: {w} (they are in the CSV)");
+        }
+    }
     let mut written = Vec::new();
     for (suffix, t) in &r.tables {
         let p = out.join(format!("{name}_{suffix}.csv"));
@@ -516,7 +522,7 @@ pub fn learning_curve_cmd(a: &LearningCurveArgs) -> Result<()> {
         simulation: Some(SimSpec { d: 0, trials: a.trials, seed: a.seed, points: String::new() }),
     };
     let r = build(&spec, "learning_curve", Path::new("."), a.quiet)?;
-    let files = write(&r, &a.out, "learning_curve")?;
+    let files = write(&r, &a.out, "learning_curve", a.quiet)?;
     let t = &r.tables[0].1;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&t.to_json()).expect("serializable"));
@@ -539,7 +545,7 @@ pub fn figure_cmd(a: &FigureArgs) -> Result<()> {
     let spec = FigureSpec::parse(&text, &a.spec.display().to_string())?;
     let base = a.spec.parent().map(Path::to_path_buf).unwrap_or_default();
     let r = build(&spec, &name, &base, a.quiet)?;
-    for f in write(&r, &a.out, &name)? {
+    for f in write(&r, &a.out, &name, a.quiet)? {
         if !a.quiet {
             eprintln!("wrote {}", f.display());
         }
@@ -588,7 +594,7 @@ pub fn figures_cmd(a: &FiguresArgs) -> Result<()> {
             eprintln!("[{}/{total}] {name} ...", i + 1);
         }
         let r = build(spec, name, base, a.quiet)?;
-        let files = write(&r, &a.out, name)?;
+        let files = write(&r, &a.out, name, a.quiet)?;
         if !a.quiet {
             eprintln!("[{}/{total}] {name}: {} files in {:.1} s", i + 1, files.len(), t0.elapsed().as_secs_f64());
         }

@@ -96,6 +96,29 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
     })
 }
 
+/// One line per series whose finite points fall outside its panel's axes and are not drawn
+/// (markers, rings, error-bar centres): a fixed axis range that hides data should say so.
+pub fn off_scale_points(fig: &Figure) -> Result<Vec<String>> {
+    let frames = figure_frames(fig)?;
+    let mut out = Vec::new();
+    for (panel, frame) in fig.panels.iter().zip(&frames) {
+        for s in panel.series.iter().filter(|s| matches!(s.style, Style::Markers | Style::Rings | Style::ErrorBars)) {
+            let finite: Vec<usize> = (0..s.x.len().min(s.y.len())).filter(|&i| s.x[i].is_finite() && s.y[i].is_finite()).collect();
+            let hidden = finite.iter().filter(|&&i| frame.unit(s.x[i], s.y[i]).is_none_or(|p| !inside(p))).count();
+            if hidden > 0 {
+                let what = match (&s.label, s.style) {
+                    (Some(l), _) => format!("points of '{l}'"),
+                    (None, Style::Rings) => "ring points".into(),
+                    (None, Style::ErrorBars) => "error-bar points".into(),
+                    (None, _) => "marker points".into(),
+                };
+                out.push(format!("{hidden} of {} {what} in panel '{}' lie outside its axes and are not drawn", finite.len(), panel.title));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Draws the figure at `SS` times the output resolution and averages `SS`x`SS` blocks, which
 /// anti-aliases lines and markers (plotters' bitmap backend does not). Returns RGB bytes.
 fn rasterize(fig: &Figure, frames: &[Frame]) -> std::result::Result<Vec<u8>, String> {
@@ -1341,6 +1364,23 @@ mod tests {
         fig.width = 0;
         assert!(render(&fig, &path).is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn points_outside_a_fixed_range_are_reported() {
+        let series = |style, y: Vec<f64>| Series { label: Some("sim".into()), color: 0, style, x: vec![1.0, 2.0, 3.0, 4.0], y, y2: vec![] };
+        let mut fig = Figure {
+            title: String::new(),
+            panels: vec![Panel { title: "p".into(), y_range: Some((0.0, 1.0)), series: vec![series(Style::Markers, vec![0.5, 2.0, f64::NAN, -1.0]), series(Style::Line, vec![5.0; 4])], ..Panel::default() }],
+            width: 400,
+            height: 300,
+        };
+        assert_eq!(off_scale_points(&fig).unwrap(), vec!["2 of 3 points of 'sim' in panel 'p' lie outside its axes and are not drawn".to_string()]);
+        fig.panels[0].series[0].label = None;
+        fig.panels[0].series[0].style = Style::ErrorBars;
+        assert_eq!(off_scale_points(&fig).unwrap(), vec!["2 of 3 error-bar points in panel 'p' lie outside its axes and are not drawn".to_string()]);
+        fig.panels[0].y_range = None;
+        assert!(off_scale_points(&fig).unwrap().is_empty());
     }
 
     #[test]
