@@ -49,7 +49,11 @@ pub fn parse_numeric_csv(text: &str, header: bool, name: &str) -> Result<Numeric
             width = Some(rec.len());
         }
         if header && head.is_none() {
-            head = Some(rec.iter().map(|s| s.to_string()).collect());
+            let names: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+            if let Some((j, dup)) = names.iter().enumerate().find(|(j, n)| names[..*j].contains(n)) {
+                return Err(Error::input(format!("{name}: line {line}: column {} repeats the header name '{dup}' (names must be unique)", j + 1)));
+            }
+            head = Some(names);
             continue;
         }
         let mut row = Vec::with_capacity(rec.len());
@@ -182,6 +186,9 @@ mod tests {
         assert!(e.contains("ragged"), "{e}");
         assert!(parse_numeric_csv("", false, "f").is_err());
         assert!(parse_numeric_csv("a,b\n", true, "f").is_err());
+        let e = parse_numeric_csv("a,b,a\n1,2,3\n", true, "f").unwrap_err().to_string();
+        assert!(e.contains("column 3 repeats the header name 'a'"), "{e}");
+        assert_eq!(parse_numeric_csv("a,b,a\n1,2,3\n", false, "f").unwrap_err().to_string().contains("not a number"), true);
         assert!(parse_numeric_csv("1,NaN\n", false, "f").is_err());
         // a row of empty cells between data rows is missing data (it used to be skipped); at the
         // end (spreadsheet exports) it is skipped, as are blank lines
