@@ -334,7 +334,7 @@ fn phases(b: &mut Bench, d: usize) -> Result<()> {
         self_adjoint_evd(k.as_ref(), s.as_mut(), None, Par::Seq, faer::dyn_stack::MemStack::new(&mut mem), Default::default()).map_err(evd_err)?;
         Ok((0..d).map(|i| s.column_vector()[i]).collect())
     };
-    let two_stage = || crate::symeig::eigenvalues_lower(k.clone().as_mut(), Par::Seq);
+    let two_stage = || crate::symeig::eigenvalues_lower(&mut k.clone(), Par::Seq);
     let pair = |f: &(dyn Fn() -> Result<Vec<f64>> + Sync)| {
         let (x, y) = rayon::join(f, f);
         Ok((x?, y?))

@@ -3,7 +3,7 @@
 //! and squared overlaps of top eigenvectors with the spike directions (eqs. (13), (13b)).
 use crate::error::{Error, Result};
 use crate::simulation::{Base, SigmaAtD, Stat};
-use faer::{Mat, MatMut, MatRef, Par, Side};
+use faer::{Mat, MatRef, Par, Side};
 use serde::{Deserialize, Serialize};
 
 /// One trial's spectral measurements.
@@ -27,7 +27,7 @@ fn evd(m: &Mat<f64>, what: &str) -> Result<(Vec<f64>, Mat<f64>)> {
 
 /// Eigenvalues only (ascending), destroying `m`'s lower triangle: what is needed when there is
 /// no spike to compare vectors with. Sequential two-stage solve (`symeig`); callers run two at once.
-fn eigenvalues(m: MatMut<'_, f64>, what: &str) -> Result<Vec<f64>> {
+fn eigenvalues(m: &mut Mat<f64>, what: &str) -> Result<Vec<f64>> {
     crate::symeig::eigenvalues_lower(m, Par::Seq).map_err(|e| Error::Numerical(format!("eigenvalues of {what}: {e}")))
 }
 
@@ -80,7 +80,7 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
         // no spike: only the spectra are measured, so no eigenvectors and no oracle
         let mut t = t;
         let mut s_copy = s.clone();
-        let (tv, sv) = rayon::join(|| eigenvalues(t.as_mut(), "T"), || eigenvalues(s_copy.as_mut(), "S"));
+        let (tv, sv) = rayon::join(|| eigenvalues(&mut t, "T"), || eigenvalues(&mut s_copy, "S"));
         let (tv, sv) = (tv?, sv?);
         return Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: Vec::new(), overlaps: Vec::new() });
     }
@@ -144,7 +144,7 @@ impl SweepWorkspace {
 /// (eq. (8)) is new, one sequential two-stage eigenvalue solve (`symeig`) in the worker's buffers.
 fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
     fill_t(&mut ws.t, diag_r, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
-    let tv = crate::symeig::eigenvalues_lower(ws.t.as_mut(), Par::Seq).map_err(|e| Error::Numerical(format!("T at lambda = {lambda}: {e}")))?;
+    let tv = crate::symeig::eigenvalues_lower(&mut ws.t, Par::Seq).map_err(|e| Error::Numerical(format!("T at lambda = {lambda}: {e}")))?;
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
 }
 

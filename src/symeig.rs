@@ -25,26 +25,57 @@ pub const BAND: usize = 32;
 
 /// All eigenvalues, ascending, of the symmetric matrix whose lower triangle is `a` (the lower
 /// triangle is overwritten, the strict upper one never read). `par` splits stage 1's products.
-pub fn eigenvalues_lower(mut a: MatMut<'_, f64>, par: Par) -> Result<Vec<f64>> {
+/// A is first scaled by a power of two to max |a_ij| in [1, 2) (exact; as LAPACK's dsyev), so
+/// no reduction step overflows or works on subnormals; an eigenvalue beyond f64 is an error.
+pub fn eigenvalues_lower(a: &mut Mat<f64>, par: Par) -> Result<Vec<f64>> {
     let n = a.nrows();
     if a.ncols() != n {
         return Err(Error::Numerical(format!("eigenvalues of a {n} x {} matrix: not square", a.ncols())));
     }
-    if n == 0 {
-        return Ok(Vec::new());
+    let mut max = 0.0f64;
+    for j in 0..n {
+        for i in j..n {
+            let x = a[(i, j)];
+            if !x.is_finite() {
+                return Err(Error::Numerical(format!("eigenvalues: entry ({i}, {j}) of the {n} x {n} matrix is {x}")));
+            }
+            max = max.max(x.abs());
+        }
     }
-    if (0..n).any(|j| (j..n).any(|i| !a[(i, j)].is_finite())) {
-        return Err(Error::Numerical("eigenvalues: the matrix has a non-finite entry".into()));
+    if max == 0.0 {
+        return Ok(vec![0.0; n]);
     }
-    reduce_to_band(a.rb_mut(), BAND, par);
-    let (diag, sub) = band_to_tridiagonal(a.rb_mut(), BAND);
-    tridiagonal_eigenvalues(&diag, &sub)
+    let e = max.log2().floor() as i32;
+    for j in 0..n {
+        for i in j..n {
+            a[(i, j)] = times_pow2(a[(i, j)], -e);
+        }
+    }
+    reduce_to_band(a.as_mut(), BAND, par);
+    let (diag, sub) = band_to_tridiagonal(a, BAND);
+    if let Some(i) = diag.iter().chain(&sub).position(|x| !x.is_finite()) {
+        return Err(Error::Numerical(format!("eigenvalues: the reduction of the {n} x {n} matrix to tridiagonal form gave a non-finite entry ({i})")));
+    }
+    let values: Vec<f64> = tridiagonal_eigenvalues(&diag, &sub)?.into_iter().map(|x| times_pow2(x, e)).collect();
+    if values.iter().any(|x| !x.is_finite()) {
+        return Err(Error::Numerical(format!("eigenvalues of the {n} x {n} matrix: the largest exceeds the range of f64")));
+    }
+    Ok(values)
+}
+
+/// x * 2^k, exactly unless the result overflows or is subnormal.
+fn times_pow2(x: f64, k: i32) -> f64 {
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52); // 2^k for k in -1022..=1023
+    let (k1, k2) = (k / 2, k - k / 2);
+    x * pow2(k1) * pow2(k2)
 }
 
 /// Householder reflector H = I - tau v v^T with H x = (beta, 0, ..., 0), computed in place:
-/// x[0] becomes beta and x[1..] becomes v[1..] (v[0] = 1); returns tau (0 when x[1..] = 0).
-/// H is orthogonal to working precision whatever the scale of x: a subnormal x (rounding noise
-/// of a rank-deficient panel) is first lifted by an exact power of two, as in LAPACK's dlarfg.
+/// x[0] becomes beta and x[1..] becomes v[1..] (v[0] = 1); returns tau. tau = 0 (H = I, x left
+/// as it is) when the tail x[1..] is zero or below 1e-154 |x|_max, where the callers' zeroing of
+/// it is a negligible perturbation. H is orthogonal to working precision for any x whose norm
+/// fits in f64 (the matrix is scaled to max 1 first): a subnormal x (rounding noise of a
+/// rank-deficient panel) is lifted by an exact power of two, as in LAPACK's dlarfg.
 #[inline(always)]
 fn householder(x: &mut [f64]) -> f64 {
     const LIFT: f64 = 4.149515568880993e180; // 2^600
@@ -119,7 +150,8 @@ fn reduce_to_band(mut a: MatMut<'_, f64>, b: usize, par: Par) {
         }
         let v = vy.as_ref().subcols(0, nr);
         // T upper triangular with I - V T V^T = H_0 ... H_{nr-1} (LAPACK dlarft), from G = V^T V
-        let g = v.transpose() * v;
+        let mut g = Mat::<f64>::zeros(nr, nr);
+        matmul(g.as_mut(), Accum::Replace, v.transpose(), v, 1.0, par);
         let mut t = Mat::<f64>::zeros(nr, nr);
         for j in 0..nr {
             t[(j, j)] = tau[j];
@@ -127,9 +159,12 @@ fn reduce_to_band(mut a: MatMut<'_, f64>, b: usize, par: Par) {
                 t[(r, j)] = -tau[j] * (r..j).map(|q| t[(r, q)] * g[(q, j)]).sum::<f64>();
             }
         }
-        let mut x = Mat::<f64>::zeros(m, nr);
-        symm_lower(x.as_mut(), a.rb().submatrix(k + b, k + b, m, m), (v * &t).as_ref(), par);
-        let ttvx = t.transpose() * (v.transpose() * &x);
+        let (mut vt, mut x) = (Mat::<f64>::zeros(m, nr), Mat::<f64>::zeros(m, nr));
+        matmul(vt.as_mut(), Accum::Replace, v, t.as_ref(), 1.0, par);
+        symm_lower(x.as_mut(), a.rb().submatrix(k + b, k + b, m, m), vt.as_ref(), par);
+        let (mut vtx, mut ttvx) = (Mat::<f64>::zeros(nr, nr), Mat::<f64>::zeros(nr, nr));
+        matmul(vtx.as_mut(), Accum::Replace, v.transpose(), x.as_ref(), 1.0, par);
+        matmul(ttvx.as_mut(), Accum::Replace, t.transpose(), vtx.as_ref(), 1.0, par);
         matmul(x.as_mut(), Accum::Add, v, ttvx.as_ref(), -0.5, par);
         vy.as_mut().subcols_mut(nr, nr).copy_from(&x);
         let mut yv = Mat::<f64>::zeros(m, 2 * nr);
@@ -147,94 +182,114 @@ fn column<'a>(m: MatMut<'a, f64>, j: usize) -> &'a mut [f64] {
     m.col_mut(j).try_as_col_major_mut().expect("column-major storage").as_slice_mut()
 }
 
+/// Whether this CPU has AVX2 and FMA, the features the kernels' fast path is compiled for.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
+}
+
 /// Unblocked Householder QR of the first `nr` columns of the m x b `p` (applied to all b);
 /// returns the taus, with R in the upper triangle and the reflectors' tails below it.
 fn panel_qr(p: MatMut<'_, f64>, nr: usize) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the features were just detected
-            return unsafe { panel_qr_avx2(p, nr) };
-        }
+    if avx2_fma() {
+        // SAFETY: the CPU has the features `panel_qr_avx2` is compiled for
+        return unsafe { panel_qr_avx2(p, nr) };
     }
-    panel_qr_generic(p, nr)
+    panel_qr_kernel::<false>(p, nr)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn panel_qr_avx2(p: MatMut<'_, f64>, nr: usize) -> Vec<f64> {
-    panel_qr_generic(p, nr)
+    panel_qr_kernel::<true>(p, nr)
 }
 
 #[inline(always)]
-fn panel_qr_generic(mut p: MatMut<'_, f64>, nr: usize) -> Vec<f64> {
-    let mut tau = vec![0.0; nr];
-    for j in 0..nr {
+fn panel_qr_kernel<const FMA: bool>(mut p: MatMut<'_, f64>, nr: usize) -> Vec<f64> {
+    let mut taus = vec![0.0; nr];
+    for (j, tau) in taus.iter_mut().enumerate() {
         let (left, mut right) = p.rb_mut().split_at_col_mut(j + 1);
         let pj = &mut column(left, j)[j..];
-        tau[j] = householder(pj);
-        if tau[j] == 0.0 {
+        *tau = householder(pj);
+        if *tau == 0.0 {
             continue;
         }
         for c in 0..right.ncols() {
             let pc = &mut column(right.rb_mut(), c)[j..];
-            let s = pc[0] + dot(&pj[1..], &pc[1..]);
-            pc[0] -= tau[j] * s;
-            axpy(&mut pc[1..], -tau[j] * s, &pj[1..]);
+            let s = pc[0] + dot::<FMA>(&pj[1..], &pc[1..]);
+            pc[0] -= *tau * s;
+            axpy::<FMA>(&mut pc[1..], -*tau * s, &pj[1..]);
         }
     }
-    tau
+    taus
 }
 
 /// Stage 2: the band matrix (half-bandwidth b, lower triangle of `a`) to tridiagonal form by
 /// Householder bulge chasing; returns the diagonal and the subdiagonal.
-fn band_to_tridiagonal(mut a: MatMut<'_, f64>, b: usize) -> (Vec<f64>, Vec<f64>) {
+fn band_to_tridiagonal(a: &mut Mat<f64>, b: usize) -> (Vec<f64>, Vec<f64>) {
     let n = a.nrows();
-    assert_eq!(a.row_stride(), 1, "column-major storage");
+    // a Mat is column-major with row stride 1 and column stride >= n
     let cs = a.col_stride() as usize;
-    let ptr = a.rb_mut().as_ptr_mut();
-    // SAFETY: ptr and cs describe the n x n column-major matrix `a`, borrowed mutably here
+    let ptr = a.as_ptr_mut();
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            unsafe { chase_avx2(ptr, cs, n, b) };
-        } else {
-            unsafe { chase(ptr, cs, n, b) };
-        }
+    if avx2_fma() {
+        // SAFETY: ptr and cs describe the n x n column-major `a`, borrowed mutably here; the CPU
+        // has the features `chase_avx2` is compiled for
+        unsafe { chase_avx2(ptr, cs, n, b) };
+        return tridiagonal_of(a);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    unsafe {
-        chase(ptr, cs, n, b)
-    };
+    // SAFETY: ptr and cs describe the n x n column-major `a`, borrowed mutably here
+    unsafe { chase::<false>(ptr, cs, n, b) };
+    tridiagonal_of(a)
+}
+
+/// The diagonal and the subdiagonal of `a`.
+fn tridiagonal_of(a: &Mat<f64>) -> (Vec<f64>, Vec<f64>) {
+    let n = a.nrows();
     ((0..n).map(|i| a[(i, i)]).collect(), (0..n.saturating_sub(1)).map(|i| a[(i + 1, i)]).collect())
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn chase_avx2(ptr: *mut f64, cs: usize, n: usize, b: usize) {
-    unsafe { chase(ptr, cs, n, b) }
+    unsafe { chase::<true>(ptr, cs, n, b) }
+}
+
+/// a * b + c: fused (one rounding) in the FMA build of a kernel, plain otherwise (`mul_add`
+/// without the CPU feature is a library call per flop).
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
 }
 
 #[inline(always)]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+fn dot<const FMA: bool>(x: &[f64], y: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let n4 = x.len() / 4 * 4;
     for (xa, ya) in x[..n4].chunks_exact(4).zip(y[..n4].chunks_exact(4)) {
         for l in 0..4 {
-            acc[l] = xa[l].mul_add(ya[l], acc[l]);
+            acc[l] = madd::<FMA>(xa[l], ya[l], acc[l]);
         }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for q in n4..x.len() {
-        s = x[q].mul_add(y[q], s);
+        s = madd::<FMA>(x[q], y[q], s);
     }
     s
 }
 
 #[inline(always)]
-fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
+fn axpy<const FMA: bool>(y: &mut [f64], alpha: f64, x: &[f64]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi = xi.mul_add(alpha, *yi);
+        *yi = madd::<FMA>(xi, alpha, *yi);
     }
 }
 
@@ -246,7 +301,7 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
 /// # Safety
 /// `ptr` points to an n x n column-major matrix with column stride `cs`, not aliased elsewhere.
 #[inline(always)]
-unsafe fn chase(ptr: *mut f64, cs: usize, n: usize, b: usize) {
+unsafe fn chase<const FMA: bool>(ptr: *mut f64, cs: usize, n: usize, b: usize) {
     // rows [r0, r1) of column j
     let seg = |j: usize, r0: usize, r1: usize| -> &mut [f64] { unsafe { std::slice::from_raw_parts_mut(ptr.add(j * cs + r0), r1 - r0) } };
     let (mut v, mut v2, mut w) = (vec![0.0; b], vec![0.0; b], vec![0.0; b]);
@@ -270,16 +325,16 @@ unsafe fn chase(ptr: *mut f64, cs: usize, n: usize, b: usize) {
                 w.fill(0.0);
                 for c in 0..len {
                     let cc = seg(st + c, st + c, ed);
-                    axpy(&mut w[c + 1..], v[c], &cc[1..]);
-                    w[c] += cc[0] * v[c] + dot(&cc[1..], &v[c + 1..]);
+                    axpy::<FMA>(&mut w[c + 1..], v[c], &cc[1..]);
+                    w[c] += cc[0] * v[c] + dot::<FMA>(&cc[1..], &v[c + 1..]);
                 }
                 w.iter_mut().for_each(|x| *x *= tau);
-                let alpha = -0.5 * tau * dot(w, v);
-                axpy(w, alpha, v);
+                let alpha = -0.5 * tau * dot::<FMA>(w, v);
+                axpy::<FMA>(w, alpha, v);
                 for c in 0..len {
                     let cc = seg(st + c, st + c, ed);
-                    axpy(cc, -w[c], &v[c..]);
-                    axpy(cc, -v[c], &w[c..]);
+                    axpy::<FMA>(cc, -w[c], &v[c..]);
+                    axpy::<FMA>(cc, -v[c], &w[c..]);
                 }
             }
             if ed >= n {
@@ -290,11 +345,11 @@ unsafe fn chase(ptr: *mut f64, cs: usize, n: usize, b: usize) {
                 // from the right on the block below: E -= tau (E v) v^T
                 let w = &mut w[..ed2 - st2];
                 w.fill(0.0);
-                for c in 0..len {
-                    axpy(w, v[c], seg(st + c, st2, ed2));
+                for (c, &vc) in v[..len].iter().enumerate() {
+                    axpy::<FMA>(w, vc, seg(st + c, st2, ed2));
                 }
-                for c in 0..len {
-                    axpy(seg(st + c, st2, ed2), -tau * v[c], w);
+                for (c, &vc) in v[..len].iter().enumerate() {
+                    axpy::<FMA>(seg(st + c, st2, ed2), -tau * vc, w);
                 }
             }
             // the next reflector annihilates the bulge's first column; from the left on the rest
@@ -303,8 +358,8 @@ unsafe fn chase(ptr: *mut f64, cs: usize, n: usize, b: usize) {
                 let v2 = &v2[..ed2 - st2];
                 for c in 1..len {
                     let cc = seg(st + c, st2, ed2);
-                    let s = dot(cc, v2);
-                    axpy(cc, -tau2 * s, v2);
+                    let s = dot::<FMA>(cc, v2);
+                    axpy::<FMA>(cc, -tau2 * s, v2);
                 }
             }
             std::mem::swap(&mut v, &mut v2);
@@ -341,24 +396,36 @@ mod tests {
     use faer::Side;
     use rand::{Rng, SeedableRng};
 
-    fn max_diff(a: &Mat<f64>) -> (f64, f64) {
-        let reference = a.self_adjoint_eigenvalues(Side::Lower).unwrap();
+    /// Max |ours - reference| and max |reference| for `a`; the reference is faer's solver on
+    /// `a` scaled by 2^k (exact), scaled back: faer itself loses accuracy at extreme scales.
+    fn max_diff_scaled(a: &Mat<f64>, k: i32) -> (f64, f64) {
+        let up = Mat::from_fn(a.nrows(), a.ncols(), |i, j| times_pow2(a[(i, j)], k));
+        let reference: Vec<f64> = up.self_adjoint_eigenvalues(Side::Lower).unwrap().iter().map(|&x| times_pow2(x, -k)).collect();
         let mut lower = a.clone();
         for j in 0..a.ncols() {
             for i in 0..j {
                 lower[(i, j)] = f64::NAN; // the strict upper triangle must never be read
             }
         }
-        let ours = eigenvalues_lower(lower.as_mut(), Par::Seq).unwrap();
+        let ours = eigenvalues_lower(&mut lower, Par::Seq).unwrap();
         assert_eq!(ours.len(), reference.len());
         let scale = reference.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
         (ours.iter().zip(&reference).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max), scale)
+    }
+
+    fn max_diff(a: &Mat<f64>) -> (f64, f64) {
+        max_diff_scaled(a, 0)
     }
 
     fn random_symmetric(n: usize, seed: u64) -> Mat<f64> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let g = Mat::<f64>::from_fn(n, n, |_, _| rng.random_range(-1.0..1.0));
         Mat::from_fn(n, n, |i, j| g[(i, j)] + g[(j, i)])
+    }
+
+    /// The second-difference matrix tridiag(-1, 2, -1), eigenvalues 2 - 2 cos(k pi / (n + 1)).
+    fn second_difference(n: usize) -> Mat<f64> {
+        Mat::from_fn(n, n, |i, j| if i == j { 2.0 } else if i.abs_diff(j) == 1 { -1.0 } else { 0.0 })
     }
 
     #[test]
@@ -375,15 +442,12 @@ mod tests {
         // diagonal, tridiagonal, identity plus rank one (a 99-fold eigenvalue), and a tiny and
         // a huge scale (the reflectors must not under- or overflow)
         let diagonal = Mat::from_fn(n, n, |i, j| if i == j { i as f64 - 40.0 } else { 0.0 });
-        let tridiagonal = Mat::from_fn(n, n, |i, j| if i == j { 2.0 } else if i.abs_diff(j) == 1 { -1.0 } else { 0.0 });
         let rank_one = Mat::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.0 } + ((i + 1) * (j + 1)) as f64 / (n * n) as f64);
-        for (name, m) in [("diagonal", diagonal), ("tridiagonal", tridiagonal), ("rank one", rank_one), ("tiny", random_symmetric(n, 7) * faer::Scale(1e-150)), ("huge", random_symmetric(n, 8) * faer::Scale(1e150))] {
+        for (name, m) in [("diagonal", diagonal), ("tridiagonal", second_difference(n)), ("rank one", rank_one), ("tiny", random_symmetric(n, 7) * faer::Scale(1e-150)), ("huge", random_symmetric(n, 8) * faer::Scale(1e150))] {
             let (d, s) = max_diff(&m);
             assert!(d <= 1e-12 * s, "{name}: max |diff| {d:e}, scale {s:e}");
         }
-        // tridiagonal: closed form 2 - 2 cos(k pi / (n + 1))
-        let mut t = Mat::from_fn(n, n, |i, j| if i == j { 2.0 } else if i.abs_diff(j) == 1 { -1.0 } else { 0.0 });
-        let ev = eigenvalues_lower(t.as_mut(), Par::Seq).unwrap();
+        let ev = eigenvalues_lower(&mut second_difference(n), Par::Seq).unwrap();
         for (k, e) in ev.iter().enumerate() {
             let exact = 2.0 - 2.0 * ((k + 1) as f64 * std::f64::consts::PI / (n + 1) as f64).cos();
             assert!((e - exact).abs() < 1e-13, "k = {k}: {e} vs {exact}");
@@ -407,10 +471,30 @@ mod tests {
     }
 
     #[test]
+    fn near_overflow_and_subnormal_matrices() {
+        // found in review: entries of 1e307 gave NaN eigenvalues (Ok), subnormal ones
+        // NoConvergence; the solver now scales A to max 1 first
+        for n in [32, 200] {
+            let big = Mat::from_fn(n, n, |_, _| 1e307 / n as f64);
+            let (d, s) = max_diff_scaled(&big, -1000);
+            assert!(d <= 1e-13 * s, "1e307 / {n}: max |diff| {d:e}, scale {s:e}");
+        }
+        let tiny = Mat::from_fn(40, 40, |i, j| times_pow2(random_symmetric(40, 5)[(i, j)], -1040));
+        assert!(tiny[(3, 4)] != 0.0 && tiny[(3, 4)].abs() < f64::MIN_POSITIVE);
+        let (d, s) = max_diff_scaled(&tiny, 1040);
+        assert!(d <= 1e-13 * s, "subnormal: max |diff| {d:e}, scale {s:e}");
+        // an eigenvalue beyond f64 (2.7e308) is an error, not infinity
+        let mut over = Mat::from_fn(2, 2, |i, j| if i == j { 1.7e308 } else { 1e308 });
+        let e = eigenvalues_lower(&mut over, Par::Seq).unwrap_err();
+        assert!(e.to_string().contains("exceeds the range of f64"), "{e}");
+        assert_eq!(eigenvalues_lower(&mut Mat::zeros(3, 3), Par::Seq).unwrap(), vec![0.0; 3]);
+    }
+
+    #[test]
     fn parallel_stage_one_gives_the_same_values() {
         let a = random_symmetric(200, 3);
-        let seq = eigenvalues_lower(a.clone().as_mut(), Par::Seq).unwrap();
-        let par = eigenvalues_lower(a.clone().as_mut(), Par::rayon(2)).unwrap();
+        let seq = eigenvalues_lower(&mut a.clone(), Par::Seq).unwrap();
+        let par = eigenvalues_lower(&mut a.clone(), Par::rayon(2)).unwrap();
         let d = seq.iter().zip(&par).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
         assert!(d < 1e-12, "{d:e}");
     }
@@ -419,10 +503,37 @@ mod tests {
     fn non_finite_entries_are_an_error() {
         let mut a = random_symmetric(40, 1);
         a[(30, 2)] = f64::NAN;
-        let e = eigenvalues_lower(a.as_mut(), Par::Seq).unwrap_err();
-        assert!(e.to_string().contains("non-finite"), "{e}");
-        let mut r = Mat::<f64>::zeros(3, 4);
-        assert!(eigenvalues_lower(r.as_mut(), Par::Seq).is_err());
-        assert!(eigenvalues_lower(Mat::<f64>::zeros(0, 0).as_mut(), Par::Seq).unwrap().is_empty());
+        let e = eigenvalues_lower(&mut a, Par::Seq).unwrap_err();
+        assert!(e.to_string().contains("entry (30, 2)"), "{e}");
+        assert!(eigenvalues_lower(&mut Mat::<f64>::zeros(3, 4), Par::Seq).is_err());
+        assert!(eigenvalues_lower(&mut Mat::<f64>::zeros(0, 0), Par::Seq).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_portable_kernels_match_the_fma_ones() {
+        // the fallback for CPUs without AVX2/FMA: same algorithm, unfused arithmetic
+        let a = random_symmetric(150, 9);
+        let run = |fma: bool| {
+            let mut m = a.clone();
+            let mut lower = m.as_mut();
+            let nr = BAND.min(149);
+            let mut panel = lower.rb_mut().submatrix_mut(BAND, 0, 150 - BAND, BAND);
+            let tau = if fma { panel_qr_kernel::<true>(panel.rb_mut(), nr) } else { panel_qr_kernel::<false>(panel.rb_mut(), nr) };
+            (tau, Mat::from_fn(150 - BAND, BAND, |i, j| panel[(i, j)]))
+        };
+        let ((t1, p1), (t0, p0)) = (run(true), run(false));
+        assert!(t1.iter().zip(&t0).all(|(x, y)| (x - y).abs() < 1e-12));
+        assert!((p1 - p0).norm_max() < 1e-12);
+        let full = random_symmetric(120, 4);
+        let band = Mat::from_fn(120, 120, |i, j| if i.abs_diff(j) <= BAND { full[(i, j)] } else { 0.0 });
+        let mut chased = band.clone();
+        let (ptr, cs) = (chased.as_ptr_mut(), chased.col_stride() as usize);
+        // SAFETY: ptr and cs describe the 120 x 120 `chased`, borrowed mutably here
+        unsafe { chase::<false>(ptr, cs, 120, BAND) };
+        let (d, sub) = tridiagonal_of(&chased);
+        let portable = tridiagonal_eigenvalues(&d, &sub).unwrap();
+        let f = band.self_adjoint_eigenvalues(Side::Lower).unwrap();
+        let diff = portable.iter().zip(&f).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(diff < 1e-12, "{diff:e}");
     }
 }
