@@ -126,25 +126,13 @@ pub fn spectral_from(s: &Mat<f64>, k: Mat<f64>, r: Mat<f64>, p: f64, sigma: &Sig
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| a_of(t)).collect(), pca_eigs: sv, oracle_eigs: ov, overlaps })
 }
 
-/// Buffers of one worker of a spectral lambda sweep: T, allocated once and reused for every
-/// lambda the worker takes (faer's explicit-workspace style).
-struct SweepWorkspace {
-    t: Mat<f64>,
-}
-
-impl SweepWorkspace {
-    /// Buffers for d x d problems.
-    fn new(d: usize) -> Self {
-        SweepWorkspace { t: Mat::zeros(d, d) }
-    }
-}
-
 /// The spectra of one sample without spikes at one lambda of a sweep (p = 0), from S, Diag(R)
 /// and S's eigenvalues already computed by the sweep: only T = D^{1/2}(S + lambda I)D^{1/2}
-/// (eq. (8)) is new, one sequential two-stage eigenvalue solve (`symeig`) in the worker's buffers.
-fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], ws: &mut SweepWorkspace) -> Result<SpectralTrial> {
-    fill_t(&mut ws.t, diag_r, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
-    let tv = crate::symeig::eigenvalues_lower(&mut ws.t, Par::Seq).map_err(|e| Error::Numerical(format!("T at lambda = {lambda}: {e}")))?;
+/// (eq. (8)) is new, one sequential two-stage eigenvalue solve (`symeig`) in the worker's
+/// buffer `t` (d x d, allocated once per worker and reused for every lambda it takes).
+fn spectra_in_sweep(s: &Mat<f64>, lambda: f64, diag_r: &[f64], eig_s: &[f64], t: &mut Mat<f64>) -> Result<SpectralTrial> {
+    fill_t(t, diag_r, |i, j| s[(i, j)] + if i == j { lambda } else { 0.0 });
+    let tv = eigenvalues(t, &format!("T at lambda = {lambda}"))?;
     Ok(SpectralTrial { ssr_eigs: tv.iter().map(|&t| crate::spectral::a_of_t(t)).collect(), pca_eigs: eig_s.to_vec(), oracle_eigs: Vec::new(), overlaps: Vec::new() })
 }
 
@@ -159,10 +147,10 @@ pub fn spectra_of_sweep(s: &Mat<f64>, lambdas: &[f64], sweep: &crate::simulation
     let per_worker: Vec<Vec<(usize, SpectralTrial)>> = (0..workers)
         .into_par_iter()
         .map(|w| {
-            let mut ws = SweepWorkspace::new(s.nrows());
+            let mut t = Mat::zeros(s.nrows(), s.nrows());
             (w..lambdas.len())
                 .step_by(workers)
-                .map(|li| Ok((li, spectra_in_sweep(s, lambdas[li], &sweep.diag_r[li], &sweep.eig_s, &mut ws)?)))
+                .map(|li| Ok((li, spectra_in_sweep(s, lambdas[li], &sweep.diag_r[li], &sweep.eig_s, &mut t)?)))
                 .collect::<Result<Vec<_>>>()
         })
         .collect::<Result<_>>()?;
