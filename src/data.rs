@@ -188,7 +188,7 @@ mod tests {
         assert!(parse_numeric_csv("a,b\n", true, "f").is_err());
         let e = parse_numeric_csv("a,b,a\n1,2,3\n", true, "f").unwrap_err().to_string();
         assert!(e.contains("column 3 repeats the header name 'a'"), "{e}");
-        assert_eq!(parse_numeric_csv("a,b,a\n1,2,3\n", false, "f").unwrap_err().to_string().contains("not a number"), true);
+        assert!(parse_numeric_csv("a,b,a\n1,2,3\n", false, "f").unwrap_err().to_string().contains("not a number"));
         assert!(parse_numeric_csv("1,NaN\n", false, "f").is_err());
         // a row of empty cells between data rows is missing data (it used to be skipped); at the
         // end (spreadsheet exports) it is skipped, as are blank lines
